@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Runs the test files listed below with Node's test runner (through tsx), printing the spec
+// report, and fails when no test ran. Node 20 does not discover .ts files, so every test file is
+// listed here explicitly; scripts/check-test-list.mjs (run as a test) fails on a forgotten one.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { testFiles } from './test-files.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv.slice(2);
+const files = only.length > 0 ? only : testFiles;
+mkdirSync(join(root, 'build'), { recursive: true });
+const tap = join(root, 'build', 'test-report.tap');
+const r = spawnSync(
+  process.execPath,
+  [
+    '--import', 'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...files,
+  ],
+  { cwd: root, stdio: 'inherit' },
+);
+let tests = 0;
+try {
+  const m = /^# tests (\d+)$/m.exec(readFileSync(tap, 'utf8'));
+  tests = m ? Number(m[1]) : 0;
+} catch {
+  tests = 0;
+}
+if (r.status === 0 && tests === 0) {
+  console.error('run-tests: no test ran; that is a failure');
+  process.exit(1);
+}
+process.exit(r.status ?? 1);

@@ -1,0 +1,114 @@
+/**
+ * The `mcsec` command (commander). Each sub-command parses its arguments, calls the library and
+ * prints; errors print as one line with code, field and clause and exit non-zero.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, ErrorCode } from '../errors/index.js';
+import { deriveUid, keyPeriodNoAt } from '../crypto/index.js';
+import { decodeKeyMaterial } from '../formats/key-material/index.js';
+import { checkKeyMaterial } from '../client/index.js';
+import { runCryptoDemo } from '../demo/crypto-round-trip.js';
+import { toHex } from '../util/index.js';
+import { printLine, reportError } from './output.js';
+
+function usage(field: string, rule: string): ConfigError {
+  return new ConfigError(ErrorCode.USAGE, { field, rule });
+}
+
+function integerOption(value: string | undefined, field: string): number {
+  if (value === undefined || !/^\d+$/.test(value)) throw usage(field, 'must be a non-negative integer');
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw usage(field, 'is too large');
+  return n;
+}
+
+function readInput(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(ErrorCode.IO, {
+      field: file,
+      rule: `cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+    });
+  }
+}
+
+/** Builds the command tree. */
+export function buildProgram(): Command {
+  const program = new Command('mcsec')
+    .description('3GPP TS 33.180 Mission Critical security: keys, MIKEY-SAKKE, KMS and MC security functions')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(`mcsec: ERR_USAGE ${s.replace(/^error: /, '')}`),
+    });
+
+  program
+    .command('uid')
+    .description('print the 32-octet MIKEY-SAKKE UID of TS 33.180 §F.2.1 as hex')
+    .requiredOption('--uri <uri>', 'the user identifier (P1), e.g. sip:alice@example.org')
+    .requiredOption('--kms-uri <uri>', 'the KMS identifier (P2)')
+    .requiredOption('--period <seconds>', 'UserKeyPeriod (P3)')
+    .requiredOption('--offset <seconds>', 'UserKeyOffset (P4)')
+    .option('--period-no <n>', 'the key period number (P5)')
+    .option('--time <iso8601>', 'compute the key period number at this time instead')
+    .action((o: { uri: string; kmsUri: string; period: string; offset: string; periodNo?: string; time?: string }) => {
+      const userKeyPeriod = integerOption(o.period, '--period');
+      const userKeyOffset = integerOption(o.offset, '--offset');
+      if ((o.periodNo === undefined) === (o.time === undefined)) {
+        throw usage('--period-no', 'give exactly one of --period-no and --time');
+      }
+      let keyPeriodNo: number;
+      if (o.time !== undefined) {
+        const t = new Date(o.time);
+        if (Number.isNaN(t.getTime())) throw usage('--time', 'must be an ISO-8601 time');
+        keyPeriodNo = keyPeriodNoAt(t, userKeyPeriod, userKeyOffset);
+      } else {
+        keyPeriodNo = integerOption(o.periodNo, '--period-no');
+      }
+      printLine(toHex(deriveUid({ uri: o.uri, kmsUri: o.kmsUri, userKeyPeriod, userKeyOffset, keyPeriodNo })));
+    });
+
+  const keys = program.command('keys').description('check key material');
+  keys
+    .command('check')
+    .description('check KMS-issued keys (RSK, SSK/PVT) against the KMS public keys and the UID')
+    .argument('<file>', 'key-material JSON, or - for standard input')
+    .action((file: string) => {
+      const result = checkKeyMaterial(decodeKeyMaterial(readInput(file)));
+      printLine(JSON.stringify(result));
+      if (result.rsk === 'invalid' || result.signingPair === 'invalid') process.exitCode = 1;
+    });
+
+  program
+    .command('demo')
+    .description('run the demo: KMS keys, Alice encapsulates and signs to Bob, Bob checks and decapsulates')
+    .action(() => {
+      let n = 0;
+      const ok = runCryptoDemo((step, clause, detail) => {
+        n += 1;
+        printLine(`${String(n).padStart(2)}. ${step}  [${clause}]`);
+        if (detail !== undefined) printLine(`      ${detail}`);
+      });
+      printLine(ok ? 'demo: all checks passed' : 'demo: FAILED');
+      if (!ok) process.exitCode = 1;
+    });
+  return program;
+}
+
+/** Runs the CLI on argv. */
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode !== 0) process.exitCode = 2;
+      return;
+    }
+    reportError(err);
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,192 @@
+/**
+ * The supersingular curve of SAKKE, E: y^2 = x^3 - 3x over F_p (RFC 6508 §3.1, parameter set 1
+ * of RFC 6509): point checks, Jacobian arithmetic and fixed-base scalar multiplication.
+ * Hand-written (no npm package implements this curve); see fp.ts for why and for timing.
+ *
+ * Jacobian (X, Y, Z) stands for (X/Z^2, Y/Z^3); Z = 0 is the point at infinity. Intermediate
+ * coordinates may be negative or unreduced representatives; `toAffine` normalises.
+ * Formulas: doubling dbl-2001-b (a = -3, 3M + 5S), mixed addition madd-2007-bl (7M + 4S).
+ */
+import { batchInvert, invMod, mod } from './fp.js';
+
+/** An affine point of E(F_p) other than infinity, coordinates in [0, p). */
+export interface AffinePoint {
+  readonly x: bigint;
+  readonly y: bigint;
+}
+
+/** A Jacobian point [X, Y, Z]. */
+export type JacobianPoint = readonly [bigint, bigint, bigint];
+
+/** The point at infinity in Jacobian form. */
+export const INFINITY: JacobianPoint = Object.freeze([1n, 1n, 0n]) as JacobianPoint;
+
+/** Whether (x, y) in [0, p)^2 satisfies y^2 = x^3 - 3x (RFC 6508 §3.1). */
+export function isOnCurve(pt: AffinePoint, p: bigint): boolean {
+  if (pt.x < 0n || pt.x >= p || pt.y < 0n || pt.y >= p) return false;
+  return mod(pt.y * pt.y - pt.x * (pt.x * pt.x - 3n), p) === 0n;
+}
+
+/** [2]P in Jacobian coordinates (dbl-2001-b, a = -3). */
+export function jacobianDouble(pt: JacobianPoint, p: bigint): JacobianPoint {
+  const [x1, y1, z1] = pt;
+  if (z1 % p === 0n || y1 % p === 0n) return INFINITY;
+  const delta = (z1 * z1) % p;
+  const gamma = (y1 * y1) % p;
+  const beta = (x1 * gamma) % p;
+  const alpha = (3n * (x1 - delta) * (x1 + delta)) % p;
+  const x3 = (alpha * alpha - 8n * beta) % p;
+  const z3 = ((y1 + z1) * (y1 + z1) - gamma - delta) % p;
+  const y3 = (alpha * (4n * beta - x3) - 8n * ((gamma * gamma) % p)) % p;
+  return [x3, y3, z3];
+}
+
+/** P + Q for Jacobian P and affine Q (madd-2007-bl), with the exceptional cases handled. */
+export function jacobianAddAffine(pt: JacobianPoint, q: AffinePoint, p: bigint): JacobianPoint {
+  const [x1, y1, z1] = pt;
+  if (z1 % p === 0n) return [q.x, q.y, 1n];
+  const z1z1 = (z1 * z1) % p;
+  const u2 = (q.x * z1z1) % p;
+  const s2 = (((q.y * z1) % p) * z1z1) % p;
+  const h = (u2 - x1) % p;
+  const rr = (2n * (s2 - y1)) % p;
+  if (h === 0n) {
+    return rr === 0n ? jacobianDouble([q.x, q.y, 1n], p) : INFINITY;
+  }
+  const hh = (h * h) % p;
+  const i = (4n * hh) % p;
+  const j = (h * i) % p;
+  const v = (x1 * i) % p;
+  const x3 = (rr * rr - j - 2n * v) % p;
+  const y3 = (rr * (v - x3) - 2n * ((y1 * j) % p)) % p;
+  const z3 = (2n * z1 * h) % p;
+  return [x3, y3, z3];
+}
+
+/** The affine form of a Jacobian point, or null for infinity. */
+export function toAffine(pt: JacobianPoint, p: bigint): AffinePoint | null {
+  const [x, y, z] = pt;
+  if (z % p === 0n) return null;
+  const zi = invMod(z, p);
+  const zi2 = (zi * zi) % p;
+  return { x: mod(x * zi2, p), y: mod(((y * zi2) % p) * zi, p) };
+}
+
+/** Affine forms of many Jacobian points that are not infinity, with one inversion. */
+export function toAffineBatch(pts: readonly JacobianPoint[], p: bigint): AffinePoint[] {
+  const zis = batchInvert(
+    pts.map((pt) => pt[2]),
+    p,
+  );
+  return pts.map(([x, y], i) => {
+    const zi = zis[i] as bigint;
+    const zi2 = (zi * zi) % p;
+    return { x: mod(x * zi2, p), y: mod(((y * zi2) % p) * zi, p) };
+  });
+}
+
+/** -P. */
+export const negate = (pt: AffinePoint, p: bigint): AffinePoint => ({ x: pt.x, y: mod(-pt.y, p) });
+
+/** Whether two affine points are equal. */
+export const equalPoints = (a: AffinePoint, b: AffinePoint): boolean => a.x === b.x && a.y === b.y;
+
+/**
+ * [k]P for any point and k >= 0, by a signed 4-bit window (affine odd multiples, one batch
+ * inversion). For public or one-off scalars; fixed bases use FixedBaseTable.
+ */
+export function multiply(k: bigint, pt: AffinePoint, p: bigint): JacobianPoint {
+  if (k === 0n) return INFINITY;
+  // Odd multiples P, 3P, ..., 15P.
+  const jac: JacobianPoint[] = [[pt.x, pt.y, 1n]];
+  const twice = toAffine(jacobianDouble([pt.x, pt.y, 1n], p), p);
+  if (twice === null) return k % 2n === 0n ? INFINITY : [pt.x, pt.y, 1n];
+  for (let i = 1; i < 8; i++) jac.push(jacobianAddAffine(jac[i - 1] as JacobianPoint, twice, p));
+  if (jac.some((j) => j[2] % p === 0n)) return slowMultiply(k, pt, p);
+  const odd = toAffineBatch(jac, p);
+  // wNAF digits, width 5 (digits odd in [-15, 15]).
+  const digits: number[] = [];
+  let e = k;
+  while (e > 0n) {
+    if ((e & 1n) === 1n) {
+      let d = Number(e & 31n);
+      if (d > 16) d -= 32;
+      digits.push(d);
+      e -= BigInt(d);
+    } else digits.push(0);
+    e >>= 1n;
+  }
+  let acc: JacobianPoint = INFINITY;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    acc = jacobianDouble(acc, p);
+    const d = digits[i] as number;
+    if (d > 0) acc = jacobianAddAffine(acc, odd[(d - 1) >> 1] as AffinePoint, p);
+    else if (d < 0) acc = jacobianAddAffine(acc, negate(odd[(-d - 1) >> 1] as AffinePoint, p), p);
+  }
+  return acc;
+}
+
+/** Double-and-add, for the degenerate small-order inputs `multiply` does not table. */
+function slowMultiply(k: bigint, pt: AffinePoint, p: bigint): JacobianPoint {
+  let acc: JacobianPoint = INFINITY;
+  for (let i = k.toString(2).length - 1; i >= 0; i--) {
+    acc = jacobianDouble(acc, p);
+    if (((k >> BigInt(i)) & 1n) === 1n) acc = jacobianAddAffine(acc, pt, p);
+  }
+  return acc;
+}
+
+/**
+ * Fixed-base scalar multiplication by a table of affine points d·2^(w·i)·P (d in [1, 2^w - 1]):
+ * [k]P is one mixed addition per non-zero w-bit window of k, no doublings. The table holds public
+ * values (multiples of a public point); its build costs about as much as 2^w / w multiplications.
+ */
+export class FixedBaseTable {
+  readonly #p: bigint;
+  readonly #w: number;
+  readonly #windows: readonly (readonly AffinePoint[])[];
+  readonly #bits: number;
+  /** `bits` is the largest scalar length served; `w` the window width. */
+  constructor(base: AffinePoint, p: bigint, bits: number, w = 6) {
+    this.#p = p;
+    this.#w = w;
+    this.#bits = bits;
+    const count = Math.ceil(bits / w);
+    const size = (1 << w) - 1;
+    const all: JacobianPoint[] = [];
+    let b: AffinePoint = base;
+    for (let i = 0; i < count; i++) {
+      let acc: JacobianPoint = [b.x, b.y, 1n];
+      all.push(acc);
+      for (let d = 2; d <= size; d++) {
+        acc = jacobianAddAffine(acc, b, p);
+        all.push(acc);
+      }
+      // Next window's base 2^w·b = 2·(2^(w-1)·b): double the (2^(w-1))-th multiple.
+      if (i + 1 < count) {
+        const next = toAffine(jacobianDouble(all[all.length - size + (1 << (w - 1)) - 1] as JacobianPoint, p), p);
+        if (next === null) throw new RangeError('base point of small order');
+        b = next;
+      }
+    }
+    if (all.some((j) => j[2] % p === 0n)) throw new RangeError('base point of small order');
+    const aff = toAffineBatch(all, p);
+    const windows: AffinePoint[][] = [];
+    for (let i = 0; i < count; i++) windows.push(aff.slice(i * size, (i + 1) * size));
+    this.#windows = windows;
+  }
+
+  /** [k]P in Jacobian form, for 0 <= k < 2^bits. */
+  multiply(k: bigint): JacobianPoint {
+    if (k < 0n || k >= 1n << BigInt(this.#bits)) throw new RangeError('scalar out of range');
+    const mask = BigInt((1 << this.#w) - 1);
+    const w = BigInt(this.#w);
+    let acc: JacobianPoint = INFINITY;
+    let e = k;
+    for (let i = 0; e > 0n; i++, e >>= w) {
+      const d = Number(e & mask);
+      if (d !== 0) acc = jacobianAddAffine(acc, (this.#windows[i] as AffinePoint[])[d - 1] as AffinePoint, this.#p);
+    }
+    return acc;
+  }
+}

@@ -1,0 +1,13 @@
+/** Byte and text helpers shared by every layer. */
+export {
+  toHex,
+  fromHex,
+  utf8,
+  fromUtf8,
+  concatBytes,
+  equalBytes,
+  bytesToBigInt,
+  bigIntToBytes,
+  u32be,
+  toBase64Url,
+} from './bytes.js';
