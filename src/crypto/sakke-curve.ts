@@ -27,7 +27,7 @@ export function isOnCurve(pt: AffinePoint, p: bigint): boolean {
   return mod(pt.y * pt.y - pt.x * (pt.x * pt.x - 3n), p) === 0n;
 }
 
-/** [2]P in Jacobian coordinates (dbl-2001-b, a = -3). */
+/** [2]P in Jacobian coordinates (dbl-2001-b, a = -3), reducing each product once. */
 export function jacobianDouble(pt: JacobianPoint, p: bigint): JacobianPoint {
   const [x1, y1, z1] = pt;
   if (z1 % p === 0n || y1 % p === 0n) return INFINITY;
@@ -35,31 +35,34 @@ export function jacobianDouble(pt: JacobianPoint, p: bigint): JacobianPoint {
   const gamma = (y1 * y1) % p;
   const beta = (x1 * gamma) % p;
   const alpha = (3n * (x1 - delta) * (x1 + delta)) % p;
-  const x3 = (alpha * alpha - 8n * beta) % p;
-  const z3 = ((y1 + z1) * (y1 + z1) - gamma - delta) % p;
-  const y3 = (alpha * (4n * beta - x3) - 8n * ((gamma * gamma) % p)) % p;
+  const x3 = (alpha * alpha - (beta << 3n)) % p;
+  const z3 = ((y1 * z1) << 1n) % p;
+  const y3 = (alpha * ((beta << 2n) - x3) - ((gamma * gamma) << 3n)) % p;
   return [x3, y3, z3];
 }
 
-/** P + Q for Jacobian P and affine Q (madd-2007-bl), with the exceptional cases handled. */
+/**
+ * P + Q for Jacobian P and affine Q (madd-2007-bl), with the exceptional cases handled. Sums and
+ * differences stay unreduced where the next step is a product (lazy reduction).
+ */
 export function jacobianAddAffine(pt: JacobianPoint, q: AffinePoint, p: bigint): JacobianPoint {
   const [x1, y1, z1] = pt;
   if (z1 % p === 0n) return [q.x, q.y, 1n];
   const z1z1 = (z1 * z1) % p;
   const u2 = (q.x * z1z1) % p;
   const s2 = (((q.y * z1) % p) * z1z1) % p;
-  const h = (u2 - x1) % p;
-  const rr = (2n * (s2 - y1)) % p;
-  if (h === 0n) {
-    return rr === 0n ? jacobianDouble([q.x, q.y, 1n], p) : INFINITY;
+  const h = u2 - x1;
+  const rr = (s2 - y1) << 1n;
+  if (h % p === 0n) {
+    return rr % p === 0n ? jacobianDouble([q.x, q.y, 1n], p) : INFINITY;
   }
   const hh = (h * h) % p;
-  const i = (4n * hh) % p;
+  const i = hh << 2n;
   const j = (h * i) % p;
   const v = (x1 * i) % p;
-  const x3 = (rr * rr - j - 2n * v) % p;
-  const y3 = (rr * (v - x3) - 2n * ((y1 * j) % p)) % p;
-  const z3 = (2n * z1 * h) % p;
+  const x3 = (rr * rr - j - (v << 1n)) % p;
+  const y3 = (rr * (v - x3) - ((y1 * j) << 1n)) % p;
+  const z3 = ((z1 * h) << 1n) % p;
   return [x3, y3, z3];
 }
 
@@ -137,22 +140,24 @@ function slowMultiply(k: bigint, pt: AffinePoint, p: bigint): JacobianPoint {
 }
 
 /**
- * Fixed-base scalar multiplication by a table of affine points d·2^(w·i)·P (d in [1, 2^w - 1]):
- * [k]P is one mixed addition per non-zero w-bit window of k, no doublings. The table holds public
- * values (multiples of a public point); its build costs about as much as 2^w / w multiplications.
+ * Fixed-base scalar multiplication with signed w-bit windows: the table holds the affine points
+ * d·2^(w·i)·P for d in [1, 2^(w-1)]; k is recoded into digits in [-2^(w-1), 2^(w-1)] and [k]P is
+ * one mixed addition (of the point or its negative) per non-zero digit, with no doublings.
+ * The table holds public values (multiples of a public point); building it costs about
+ * 2^(w-1)·bits/w point additions and one inversion per window plus one batch inversion.
  */
 export class FixedBaseTable {
   readonly #p: bigint;
   readonly #w: number;
-  readonly #windows: readonly (readonly AffinePoint[])[];
   readonly #bits: number;
+  readonly #windows: readonly (readonly AffinePoint[])[];
   /** `bits` is the largest scalar length served; `w` the window width. */
   constructor(base: AffinePoint, p: bigint, bits: number, w = 6) {
     this.#p = p;
     this.#w = w;
     this.#bits = bits;
-    const count = Math.ceil(bits / w);
-    const size = (1 << w) - 1;
+    const count = Math.ceil(bits / w) + 1; // one more for the final carry of the recoding
+    const size = 1 << (w - 1);
     const all: JacobianPoint[] = [];
     let b: AffinePoint = base;
     for (let i = 0; i < count; i++) {
@@ -162,9 +167,9 @@ export class FixedBaseTable {
         acc = jacobianAddAffine(acc, b, p);
         all.push(acc);
       }
-      // Next window's base 2^w·b = 2·(2^(w-1)·b): double the (2^(w-1))-th multiple.
+      // Next window's base 2^w·b = 2·(2^(w-1)·b), the last entry doubled.
       if (i + 1 < count) {
-        const next = toAffine(jacobianDouble(all[all.length - size + (1 << (w - 1)) - 1] as JacobianPoint, p), p);
+        const next = toAffine(jacobianDouble(acc, p), p);
         if (next === null) throw new RangeError('base point of small order');
         b = next;
       }
@@ -179,13 +184,25 @@ export class FixedBaseTable {
   /** [k]P in Jacobian form, for 0 <= k < 2^bits. */
   multiply(k: bigint): JacobianPoint {
     if (k < 0n || k >= 1n << BigInt(this.#bits)) throw new RangeError('scalar out of range');
-    const mask = BigInt((1 << this.#w) - 1);
+    const p = this.#p;
+    const full = 1 << this.#w;
+    const half = full >> 1;
+    const mask = BigInt(full - 1);
     const w = BigInt(this.#w);
     let acc: JacobianPoint = INFINITY;
     let e = k;
-    for (let i = 0; e > 0n; i++, e >>= w) {
-      const d = Number(e & mask);
-      if (d !== 0) acc = jacobianAddAffine(acc, (this.#windows[i] as AffinePoint[])[d - 1] as AffinePoint, this.#p);
+    let carry = 0;
+    for (let i = 0; e > 0n || carry !== 0; i++, e >>= w) {
+      let d = Number(e & mask) + carry;
+      carry = 0;
+      if (d > half) {
+        d -= full;
+        carry = 1;
+      }
+      if (d === 0) continue;
+      const row = this.#windows[i] as AffinePoint[];
+      const pt = row[(d > 0 ? d : -d) - 1] as AffinePoint;
+      acc = jacobianAddAffine(acc, d > 0 ? pt : { x: pt.x, y: p - pt.y }, p);
     }
     return acc;
   }

@@ -29,23 +29,44 @@ export interface Fp2 {
   readonly b: bigint;
 }
 
-/** Precomputed Miller lines of a fixed point K: line j is A_j = lam_j·X' + d_j·Y' (+ i). */
+/**
+ * Precomputed Miller lines of a fixed point K, one entry per loop step. Step j has a doubling
+ * line (lamD, dD); when `addition[j]` is 1 it also has an addition line (lamA, dA) through the
+ * doubled point and ±K. Line value at psi(Q), divided by y_Q: lam·(x_Q/y_Q) + d/y_Q (+ i).
+ */
 export interface MillerLines {
-  /** λ of each line. */
-  readonly lam: readonly bigint[];
-  /** λ·x_C - y_C of each line. */
-  readonly d: readonly bigint[];
-  /** 1 where line j is an addition line (no squaring before it), 0 for a doubling line. */
+  readonly lamD: readonly bigint[];
+  readonly dD: readonly bigint[];
+  readonly lamA: readonly bigint[];
+  readonly dA: readonly bigint[];
   readonly addition: Uint8Array;
 }
 
+/** Non-adjacent form of n > 0, most significant digit first (digits -1, 0, 1). */
+export function naf(n: bigint): number[] {
+  const out: number[] = [];
+  let e = n;
+  while (e > 0n) {
+    if ((e & 1n) === 1n) {
+      const d = (e & 3n) === 3n ? -1 : 1;
+      out.push(d);
+      e -= BigInt(d);
+    } else out.push(0);
+    e >>= 1n;
+  }
+  return out.reverse();
+}
+
 /**
- * The Miller lines of K over q - 1. Throws RangeError when [q]K is not infinity (K outside the
- * order-q subgroup), so a prepared point is always of order q.
+ * The Miller lines of K over the NAF of q - 1 (RFC 6508 §3.2 runs the loop over the bits of
+ * q - 1; a signed digit -1 adds -K, whose extra vertical-line factor lies in F_p and vanishes in
+ * the final exponentiation). Throws RangeError when [q]K is not infinity (K outside the order-q
+ * subgroup), so prepared lines always belong to a point of order q.
  */
 export function precomputeLines(k: AffinePoint, p: bigint, q: bigint): MillerLines {
-  const bits = (q - 1n).toString(2);
-  // Per line: the λ fraction (num/den) and the Jacobian point C whose affine form is needed.
+  const digits = naf(q - 1n);
+  const kNeg: AffinePoint = { x: k.x, y: mod(-k.y, p) };
+  // Per line: the λ fraction num/den and the Jacobian point C the line passes through.
   const num: bigint[] = [];
   const den: bigint[] = [];
   const cx: bigint[] = [];
@@ -53,33 +74,34 @@ export function precomputeLines(k: AffinePoint, p: bigint, q: bigint): MillerLin
   const cz: bigint[] = [];
   const addition: number[] = [];
   let c: JacobianPoint = [k.x, k.y, 1n];
-  for (let i = 1; i < bits.length; i++) {
+  for (let i = 1; i < digits.length; i++) {
     // Tangent at C: λ = 3(x^2 - 1)/(2y) = 3(X^2 - Z^4)/(2·Y·Z).
     const [x, y, z] = c;
     const zz = (z * z) % p;
     num.push((3n * (x - zz) * (x + zz)) % p);
-    den.push((2n * y * z) % p);
+    den.push(((y * z) << 1n) % p);
     cx.push(x);
     cy.push(y);
     cz.push(z);
-    addition.push(0);
     c = jacobianDouble(c, p);
-    if (bits[i] === '1') {
-      // Chord through C and K: λ = (y_C - y_K)/(x_C - x_K) = (Y - y_K·Z^3)/(Z·(X - x_K·Z^2)).
+    const digit = digits[i] as number;
+    addition.push(digit === 0 ? 0 : 1);
+    if (digit !== 0) {
+      // Chord through C and ±K: λ = (y_C - y_K)/(x_C - x_K) = (Y - y_K·Z^3)/(Z·(X - x_K·Z^2)).
+      const t = digit > 0 ? k : kNeg;
       const [x2, y2, z2] = c;
       const zz2 = (z2 * z2) % p;
-      num.push((y2 - ((k.y * zz2) % p) * z2) % p);
-      den.push((z2 * (x2 - k.x * zz2)) % p);
+      num.push((y2 - ((t.y * zz2) % p) * z2) % p);
+      den.push((z2 * (x2 - t.x * zz2)) % p);
       cx.push(x2);
       cy.push(y2);
       cz.push(z2);
-      addition.push(1);
-      c = jacobianAddAffine(c, k, p);
+      c = jacobianAddAffine(c, t, p);
     }
   }
-  // After q - 1 steps C = [q-1]K, which is -K exactly when [q]K is infinity.
+  // After the loop C = [q-1]K, which is -K exactly when [q]K is infinity.
   const [fx, fy, fz] = c;
-  const fzz = fz % p === 0n ? 0n : (fz * fz) % p;
+  const fzz = (fz * fz) % p;
   if (fzz === 0n || mod(fx - k.x * fzz, p) !== 0n || mod(fy + ((k.y * fzz) % p) * fz, p) !== 0n) {
     throw new RangeError('point is not of order q');
   }
@@ -97,33 +119,101 @@ export function precomputeLines(k: AffinePoint, p: bigint, q: bigint): MillerLin
     lam[j] = l;
     d[j] = mod(l * x - y, p);
   }
-  return Object.freeze({ lam, d, addition: Uint8Array.from(addition) });
+  // Split into per-step doubling and addition lines.
+  const lamD: bigint[] = [];
+  const dD: bigint[] = [];
+  const lamA: bigint[] = [];
+  const dA: bigint[] = [];
+  let at = 0;
+  for (const add of addition) {
+    lamD.push(lam[at] as bigint);
+    dD.push(d[at] as bigint);
+    at += 1;
+    if (add === 1) {
+      lamA.push(lam[at] as bigint);
+      dA.push(d[at] as bigint);
+      at += 1;
+    } else {
+      lamA.push(0n);
+      dA.push(0n);
+    }
+  }
+  return Object.freeze({ lamD, dD, lamA, dA, addition: Uint8Array.from(addition) });
 }
 
 /**
  * The Miller value f_{q,K}(psi(Q)) up to a factor in F_p, for the lines of K and a point Q with
- * y_Q != 0.
+ * y_Q != 0. Per step: v <- v^2 · l_D (· l_A), the two lines multiplied together first:
+ * (A_D + i)(A_A + i) = (A_D·A_A - 1) + (A_D + A_A)·i, then one Karatsuba product.
  */
 export function millerValue(lines: MillerLines, pt: AffinePoint, p: bigint): Fp2 {
   const yi = invMod(pt.y, p);
   const xq = (pt.x * yi) % p;
-  const { lam, d, addition } = lines;
+  const { lamD, dD, lamA, dA, addition } = lines;
   let v0 = 1n;
   let v1 = 0n;
-  const n = lam.length;
+  const n = lamD.length;
   for (let j = 0; j < n; j++) {
-    const a = ((lam[j] as bigint) * xq + (d[j] as bigint) * yi) % p;
+    const a = ((lamD[j] as bigint) * xq + (dD[j] as bigint) * yi) % p;
+    const s0 = ((v0 + v1) * (v0 - v1)) % p;
+    const s1 = ((v0 * v1) << 1n) % p;
     if (addition[j] === 0) {
-      // v = v^2 · (A + i)
-      const s0 = ((v0 + v1) * (v0 - v1)) % p;
-      const s1 = (2n * v0 * v1) % p;
+      // v = s · (A + i)
       v0 = (s0 * a - s1) % p;
       v1 = (s0 + s1 * a) % p;
     } else {
-      // v = v · (A + i)
-      const t0 = (v0 * a - v1) % p;
-      v1 = (v0 + v1 * a) % p;
-      v0 = t0;
+      const a2 = ((lamA[j] as bigint) * xq + (dA[j] as bigint) * yi) % p;
+      const b = (a * a2 - 1n) % p;
+      const c = a + a2;
+      const t0 = s0 * b;
+      const t1 = s1 * c;
+      v0 = (t0 - t1) % p;
+      v1 = ((s0 + s1) * (b + c) - t0 - t1) % p;
+    }
+  }
+  return { a: v0, b: v1 };
+}
+
+/**
+ * The product f_{q,K1}(psi(Q1)) · f_{q,K2}(psi(Q2)) up to a factor in F_p, sharing the squarings
+ * (a multi-pairing: <K1, Q1>·<K2, Q2> after the final exponentiation).
+ */
+export function millerValueProduct(
+  l1: MillerLines,
+  q1: AffinePoint,
+  l2: MillerLines,
+  q2: AffinePoint,
+  p: bigint,
+): Fp2 {
+  const [yi1, yi2] = batchInvert([q1.y, q2.y], p) as [bigint, bigint];
+  const x1 = (q1.x * yi1) % p;
+  const x2 = (q2.x * yi2) % p;
+  let v0 = 1n;
+  let v1 = 0n;
+  const n = l1.lamD.length;
+  const line = (l: MillerLines, j: number, xq: bigint, yi: bigint, add: boolean): bigint =>
+    add
+      ? ((l.lamA[j] as bigint) * xq + (l.dA[j] as bigint) * yi) % p
+      : ((l.lamD[j] as bigint) * xq + (l.dD[j] as bigint) * yi) % p;
+  const mul = (b: bigint, c: bigint): void => {
+    // v = v · (b + c·i), Karatsuba, one reduction per component.
+    const t0 = v0 * b;
+    const t1 = v1 * c;
+    const nv1 = ((v0 + v1) * (b + c) - t0 - t1) % p;
+    v0 = (t0 - t1) % p;
+    v1 = nv1;
+  };
+  for (let j = 0; j < n; j++) {
+    const s0 = ((v0 + v1) * (v0 - v1)) % p;
+    v1 = ((v0 * v1) << 1n) % p;
+    v0 = s0;
+    const a1 = line(l1, j, x1, yi1, false);
+    const a2 = line(l2, j, x2, yi2, false);
+    mul((a1 * a2 - 1n) % p, a1 + a2);
+    if (l1.addition[j] === 1) {
+      const b1 = line(l1, j, x1, yi1, true);
+      const b2 = line(l2, j, x2, yi2, true);
+      mul((b1 * b2 - 1n) % p, b1 + b2);
     }
   }
   return { a: v0, b: v1 };

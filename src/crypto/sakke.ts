@@ -31,6 +31,7 @@ import {
   FixedBaseTable,
   isOnCurve,
   jacobianAddAffine,
+  multiply,
   toAffine,
   type AffinePoint,
   type JacobianPoint,
@@ -38,6 +39,7 @@ import {
 import {
   finalExponentiation,
   millerValue,
+  millerValueProduct,
   pfpValue,
   precomputeLines,
   type Fp2,
@@ -66,10 +68,13 @@ export const SAKKE_SSV_LENGTH = N_BYTES;
 
 // Tables derived from the parameter set alone, built on first use and shared (they hold public
 // values only, and are a pure function of the frozen parameters).
+const Q_BITS = q.toString(2).length;
 let baseTable: FixedBaseTable | undefined;
+let baseLines: MillerLines | undefined;
 let gTable: Fp2PowTable | undefined;
-const pTable = (): FixedBaseTable => (baseTable ??= new FixedBaseTable(BASE, p, q.toString(2).length, 7));
-const gPow = (): Fp2PowTable => (gTable ??= new Fp2PowTable(SakkeParamSet1.g, p, q.toString(2).length, 7));
+const pTable = (): FixedBaseTable => (baseTable ??= new FixedBaseTable(BASE, p, Q_BITS, 8));
+const pLines = (): MillerLines => (baseLines ??= precomputeLines(BASE, p, q));
+const gPow = (): Fp2PowTable => (gTable ??= new Fp2PowTable(SakkeParamSet1.g, p, Q_BITS, 7));
 
 /** Encodes a point as 0x04 || x || y (RFC 6508 §2.1, RFC 6509 §4.2). */
 export function encodeSakkePoint(pt: AffinePoint): Uint8Array {
@@ -206,7 +211,7 @@ export class SakkePublicKey {
 
   /** [k]Z. */
   multiply(k: bigint): JacobianPoint {
-    this.#table ??= new FixedBaseTable(this.point, p, q.toString(2).length, 7);
+    this.#table ??= new FixedBaseTable(this.point, p, Q_BITS, 7);
     return this.#table.multiply(k);
   }
 
@@ -237,7 +242,7 @@ export class SakkePeer {
   constructor(kms: SakkePublicKey, id: Uint8Array) {
     this.kms = kms;
     this.id = id.slice();
-    this.#table = new FixedBaseTable(kms.identityPoint(id), p, q.toString(2).length, 6);
+    this.#table = new FixedBaseTable(kms.identityPoint(id), p, Q_BITS, 7);
   }
   /** [r]I_b. */
   multiply(r: bigint): JacobianPoint {
@@ -281,11 +286,28 @@ function decryptFailure(): never {
 }
 
 /**
- * Checks an RSK against its identifier and KMS public key (RFC 6508 §6.1.2), and that it is a
- * point of order q. Throws CryptoError ERR_INVALID_KEY when it does not hold.
+ * Checks an RSK against its identifier and KMS public key exactly as RFC 6508 §6.1.2 says:
+ * <[b]P + Z, K_b> = g. Computed as the product <P, [b]K_b>·<Z, K_b> over the precomputed lines of
+ * the fixed points P and Z (bilinearity), sharing the squarings. Like the RFC's check, this does
+ * not see a 4-torsion component of K_b; prepareRsk additionally proves K_b has order q.
+ * Throws CryptoError ERR_INVALID_KEY when the check fails, a FormatError for a malformed point.
  */
 export function validateRsk(kms: SakkePublicKey, id: Uint8Array, rsk: Uint8Array): void {
-  prepareRsk(kms, id, rsk);
+  const clause = 'RFC 6508 §6.1.2';
+  const k = decodeSakkePoint(rsk, 'sakke.rsk', clause);
+  const b = mod(identifierScalar(id), q);
+  const bk = b === 0n ? null : toAffine(multiply(b, k, p), p);
+  let v: Fp2 | null;
+  if (bk === null) v = millerValue(kms.lines, k, p);
+  else if (bk.y === 0n) v = null;
+  else v = millerValueProduct(pLines(), bk, kms.lines, k, p);
+  if (v === null || v.a % p === 0n || pfp(finalExponentiation(v, p)) !== SakkeParamSet1.g) {
+    throw new CryptoError(ErrorCode.INVALID_KEY, {
+      field: 'sakke.rsk',
+      rule: '<[b]P + Z, RSK> must equal g',
+      clause,
+    });
+  }
 }
 
 /**
@@ -318,12 +340,15 @@ export class SakkeRecipient {
     }
     const R = decodeSakkePoint(data.subarray(0, SAKKE_POINT_LENGTH), 'sakke.encapsulatedData.R', clause);
     const h = bytesToBigInt(data.subarray(SAKKE_POINT_LENGTH));
-    // w = <R, K_b> = <K_b, R>: the RSK's lines evaluated at R.
-    const w = pfp(finalExponentiation(millerValue(this.#lines, R, p), p));
+    // w = <R, K_b> = <K_b, R>: the RSK's lines evaluated at R. R has y != 0 (checked on decode)
+    // and every line value has imaginary part 1, so the Miller value is a unit: a != 0 below.
+    const v = finalExponentiation(millerValue(this.#lines, R, p), p);
+    if (v.a % p === 0n) decryptFailure();
+    const w = pfp(v);
     const ssv = bigIntToBytes(h ^ maskOf(w), N_BYTES);
     const r = rOf(ssv, this.id);
     if (r === 0n) decryptFailure();
-    this.#own ??= new FixedBaseTable(this.#identity, p, q.toString(2).length, 6);
+    this.#own ??= new FixedBaseTable(this.#identity, p, Q_BITS, 8);
     const test = toAffine(this.#own.multiply(r), p);
     if (test === null || test.x !== R.x || test.y !== R.y) decryptFailure();
     return ssv;
