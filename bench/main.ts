@@ -1,0 +1,151 @@
+/**
+ * `npm run bench`: mcsec against wolfSSL (Debian's libwolfssl, driven by our C harness in
+ * test/interop/wolf-harness.c) in the same run. For each operation: the median milliseconds per
+ * call of each side and the ratio mcsec/wolfSSL. `npm run bench -- --json` prints one JSON object
+ * {"results":[{"op","mcsec_ms","peer","peer_ms","ratio"}]} on stdout.
+ *
+ * Each side makes its own keys outside the timed region; each timed call covers one operation.
+ * A missing peer is an error (the bench needs both sides to mean anything).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  EccsiVerifier,
+  SakkePeer,
+  SakkePublicKey,
+  encapsulateSsv,
+  extractRsk,
+  generateEccsiKmsKey,
+  generateEccsiPair,
+  generateSakkeKmsKey,
+  prepareRsk,
+  signEccsi,
+  validateEccsiPair,
+  validateRsk,
+} from '../src/crypto/index.js';
+import { WolfHarness } from '../test/interop/wolf-harness.js';
+
+interface Result {
+  op: string;
+  mcsec_ms: number;
+  peer: string;
+  peer_ms: number;
+  ratio: number;
+}
+
+const json = process.argv.includes('--json');
+const itersArg = process.argv.find((a) => a.startsWith('--iterations='));
+const ITER = itersArg !== undefined ? Number(itersArg.split('=')[1]) : 30;
+const log = (s: string): void => {
+  process.stderr.write(s + '\n');
+};
+
+const rnd = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+
+/** Median ms per call of `f` over `n` calls, each timed alone, after two warm-up calls. */
+function median(n: number, setup: () => void, f: () => void): number {
+  const times: number[] = [];
+  for (let i = 0; i < n + 2; i++) {
+    setup();
+    const t = process.hrtime.bigint();
+    f();
+    const dt = Number(process.hrtime.bigint() - t) / 1e6;
+    if (i >= 2) times.push(dt);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1] as number;
+}
+
+function mcsecOps(): Map<string, () => number> {
+  const sakke = generateSakkeKmsKey();
+  const kms = new SakkePublicKey(sakke.zT);
+  const eccsiKms = generateEccsiKmsKey();
+  const fixedId = rnd(32);
+  const rsk = extractRsk(sakke.z, fixedId);
+  const recipient = prepareRsk(kms, fixedId, rsk);
+  const peer = new SakkePeer(kms, fixedId);
+  const signer = { ...generateEccsiPair(eccsiKms, fixedId), kpak: eccsiKms.kpak, id: fixedId };
+  const msg = rnd(200);
+  const sig = signEccsi(msg, signer);
+  const verifier = new EccsiVerifier();
+  verifier.verify(msg, sig, eccsiKms.kpak, fixedId);
+  // Warm the shared tables outside any timed region.
+  recipient.decapsulate(encapsulateSsv(kms, fixedId, rnd(16), peer));
+  encapsulateSsv(kms, rnd(32), rnd(16));
+
+  let id = rnd(32);
+  let ssv = rnd(16);
+  let data: Uint8Array = new Uint8Array(0);
+  let pair = signer as { ssk: Uint8Array; pvt: Uint8Array };
+  let firstSig = sig;
+  let firstId = fixedId;
+  const ops = new Map<string, () => number>();
+  ops.set('sakke.rsk_extract', () => median(ITER, () => (id = rnd(32)), () => extractRsk(sakke.z, id)));
+  ops.set('sakke.rsk_validate', () => {
+    const ids = Array.from({ length: ITER + 2 }, () => rnd(32));
+    const rsks = ids.map((i) => extractRsk(sakke.z, i));
+    let k = 0;
+    return median(ITER, () => (k += 0), () => {
+      validateRsk(kms, ids[k] as Uint8Array, rsks[k] as Uint8Array);
+      k += 1;
+    });
+  });
+  ops.set('sakke.encapsulate_new_peer', () =>
+    median(ITER, () => ((id = rnd(32)), (ssv = rnd(16))), () => encapsulateSsv(kms, id, ssv)),
+  );
+  ops.set('sakke.encapsulate_cached', () =>
+    median(ITER, () => (ssv = rnd(16)), () => encapsulateSsv(kms, fixedId, ssv, peer)),
+  );
+  ops.set('sakke.decapsulate', () =>
+    median(ITER, () => (data = encapsulateSsv(kms, fixedId, rnd(16), peer)), () => recipient.decapsulate(data)),
+  );
+  ops.set('eccsi.pair_generate', () => median(ITER, () => (id = rnd(32)), () => generateEccsiPair(eccsiKms, id)));
+  ops.set('eccsi.pair_validate', () =>
+    median(ITER, () => ((id = rnd(32)), (pair = generateEccsiPair(eccsiKms, id))), () => validateEccsiPair(eccsiKms.kpak, id, pair)),
+  );
+  ops.set('eccsi.sign', () => median(ITER, () => undefined, () => signEccsi(msg, signer)));
+  ops.set('eccsi.verify', () => median(ITER, () => undefined, () => verifier.verify(msg, sig, eccsiKms.kpak, fixedId)));
+  ops.set('eccsi.verify_first', () =>
+    median(
+      ITER,
+      () => {
+        firstId = rnd(32);
+        firstSig = signEccsi(msg, { ...generateEccsiPair(eccsiKms, firstId), kpak: eccsiKms.kpak, id: firstId });
+      },
+      () => new EccsiVerifier().verify(msg, firstSig, eccsiKms.kpak, firstId),
+    ),
+  );
+  return ops;
+}
+
+async function main(): Promise<void> {
+  const wolf = WolfHarness.start();
+  const results: Result[] = [];
+  try {
+    log('building mcsec tables and keys…');
+    const ops = mcsecOps();
+    for (const [op, run] of ops) {
+      const mcsecMs = run();
+      const [peerMs] = await wolf.call('bench', op, ITER);
+      const peer = Number(peerMs);
+      if (!Number.isFinite(peer) || peer <= 0) throw new Error(`wolfssl bench ${op}: bad answer ${String(peerMs)}`);
+      const r = { op, mcsec_ms: round(mcsecMs), peer: 'wolfssl', peer_ms: round(peer), ratio: round(mcsecMs / peer) };
+      results.push(r);
+      log(`${op.padEnd(28)} mcsec ${r.mcsec_ms.toFixed(3).padStart(9)} ms  wolfssl ${r.peer_ms.toFixed(3).padStart(9)} ms  ratio ${r.ratio.toFixed(3)}`);
+    }
+  } finally {
+    await wolf.close();
+  }
+  if (json) {
+    process.stdout.write(JSON.stringify({ results }) + '\n');
+  } else {
+    const head = ['op', 'mcsec_ms', 'peer', 'peer_ms', 'ratio'];
+    const rows = results.map((r) => [r.op, r.mcsec_ms.toFixed(3), r.peer, r.peer_ms.toFixed(3), r.ratio.toFixed(3)]);
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+    const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
+    process.stdout.write([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
+  }
+}
+
+const round = (x: number): number => Math.round(x * 10000) / 10000;
+
+await main();
