@@ -100,6 +100,10 @@ export function buildProgram(): Command {
 /** Runs the CLI on argv. */
 export async function main(argv: readonly string[]): Promise<void> {
   const program = buildProgram();
+  if (argv.length <= 2) {
+    reportError(usage('command', 'a command is required (see mcsec --help)'));
+    return;
+  }
   try {
     await program.parseAsync(argv as string[]);
   } catch (err) {

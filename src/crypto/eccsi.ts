@@ -201,7 +201,9 @@ export class EccsiVerifier {
     const { r, s, pvt } = splitSignature(sig);
     if (r === 0n || r >= P || s === 0n || s >= Q) signatureFailure('eccsi.signature', clause);
     const hs = eccsiHs(kpak, id, pvt);
-    const cacheKey = toHex(hs) + toHex(pvt);
+    // Keyed by the exact inputs (not HS, whose input concatenation is ambiguous), so a hit
+    // means KPAK, ID and PVT were all checked before.
+    const cacheKey = `${toHex(kpak)}.${toHex(id)}.${toHex(pvt)}`;
     let entry = this.#signers.get(cacheKey);
     if (entry === undefined) {
       // Step 1: PVT on the curve; step 4: Y = [HS]PVT + KPAK.

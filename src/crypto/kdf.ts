@@ -13,11 +13,11 @@ export type KdfParameter = Uint8Array | string | bigint | number;
 
 /** Encodes a non-negative integer as the shortest big-endian octet string (0 is 0x00). */
 export function encodeKdfInteger(n: bigint | number): Uint8Array {
-  const v = BigInt(n);
+  const v = typeof n === 'bigint' ? n : Number.isSafeInteger(n) ? BigInt(n) : -1n;
   if (v < 0n) {
     throw new FormatError(ErrorCode.BAD_VALUE, {
       field: 'kdf.parameter',
-      rule: 'integers must be non-negative',
+      rule: 'integers must be non-negative whole numbers',
       clause: 'TS 33.220 Annex B.2',
     });
   }

@@ -91,10 +91,13 @@ export function decodeSakkePoint(bytes: Uint8Array, field: string, clause: strin
     });
   }
   const pt = { x: bytesToBigInt(bytes.subarray(1, 1 + L)), y: bytesToBigInt(bytes.subarray(1 + L)) };
-  if (!isOnCurve(pt, p) || pt.y === 0n) {
-    throw new FormatError(ErrorCode.NOT_ON_CURVE, {
+  if (!isOnCurve(pt, p)) {
+    throw new FormatError(ErrorCode.NOT_ON_CURVE, { field, rule: 'must lie on E: y^2 = x^3 - 3x', clause });
+  }
+  if (pt.y === 0n) {
+    throw new FormatError(ErrorCode.NOT_IN_SUBGROUP, {
       field,
-      rule: 'must be a point of order q on E: y^2 = x^3 - 3x',
+      rule: 'must be a point of order q (y = 0 is a point of order 2)',
       clause,
     });
   }

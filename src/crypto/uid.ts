@@ -46,7 +46,8 @@ function checkPeriod(userKeyPeriod: number, userKeyOffset: number): void {
 /** The hash input S of §F.2.1 (exposed so the worked example F.2.1.2 can be checked). */
 export function uidInput(input: UidInput): Uint8Array {
   checkPeriod(input.userKeyPeriod, input.userKeyOffset);
-  if (BigInt(input.keyPeriodNo) < 0n) {
+  const n = input.keyPeriodNo;
+  if (typeof n === 'number' ? !Number.isSafeInteger(n) || n < 0 : n < 0n) {
     throw new FormatError(ErrorCode.BAD_VALUE, {
       field: 'uid.keyPeriodNo',
       rule: 'must be a non-negative integer',
@@ -59,7 +60,7 @@ export function uidInput(input: UidInput): Uint8Array {
     input.kmsUri,
     input.userKeyPeriod,
     input.userKeyOffset,
-    BigInt(input.keyPeriodNo),
+    BigInt(n),
   ]);
 }
 

@@ -21,6 +21,7 @@ export const ErrorCode = Object.freeze({
   CONFIG: 'ERR_CONFIG',
   USAGE: 'ERR_USAGE',
   IO: 'ERR_IO',
+  INTERNAL: 'ERR_INTERNAL',
 } as const);
 
 /** One of the documented error codes. */
