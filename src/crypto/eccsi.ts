@@ -19,7 +19,7 @@
  *
  * Constant time: see p256.ts. SSK arithmetic in BigInt is not constant-time.
  */
-import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, randomFillSync, verify, type KeyObject } from 'node:crypto';
 import { bigIntToBytes, bytesToBigInt, concatBytes, toBase64Url, toHex } from '../util/index.js';
 import { CryptoError, ErrorCode, FormatError } from '../errors/index.js';
 import {
@@ -27,10 +27,10 @@ import {
   P,
   Q,
   decodePoint,
-  encodePoint,
   invQ,
   modQ,
   mulBase,
+  mulBaseBytes,
   mulPoint,
   signatureFailure,
   type P256Point,
@@ -41,7 +41,20 @@ export const ECCSI_SIGNATURE_LENGTH = 129;
 
 /** A source of random octets; injected so vectors can be replayed (STYLE.md §7). */
 export type Rng = (n: number) => Uint8Array;
-const defaultRng: Rng = (n) => new Uint8Array(randomBytes(n));
+// Random octets from a pooled CSPRNG buffer (one OpenSSL call per 4 KiB instead of per scalar).
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+const defaultRng: Rng = (n) => {
+  if (n > pool.length) return randomFillSync(new Uint8Array(n));
+  if (poolAt + n > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const out = pool.slice(poolAt, poolAt + n);
+  pool.fill(0, poolAt, poolAt + n);
+  poolAt += n;
+  return out;
+};
 
 const sha256 = (...parts: Uint8Array[]): Uint8Array => {
   const h = createHash('sha256');
@@ -77,12 +90,12 @@ export interface EccsiKmsKey {
 /** Makes a KMS key pair: KSAK random in [1, q-1], KPAK = [KSAK]G (RFC 6507 §4.2). */
 export function generateEccsiKmsKey(rng: Rng = defaultRng): EccsiKmsKey {
   const ksak = randomScalar(rng);
-  return Object.freeze({ ksak: bigIntToBytes(ksak, 32), kpak: encodePoint(mulBase(ksak)) });
+  return Object.freeze({ ksak: bigIntToBytes(ksak, 32), kpak: mulBaseBytes(ksak) });
 }
 
 /** KPAK of a KSAK (RFC 6507 §4.2). */
 export function eccsiKpakOf(ksak: Uint8Array): Uint8Array {
-  return encodePoint(mulBase(scalarOf(ksak, 'eccsi.ksak', 'RFC 6507 §4.2')));
+  return mulBaseBytes(scalarOf(ksak, 'eccsi.ksak', 'RFC 6507 §4.2'));
 }
 
 /** HS = hash(G || KPAK || ID || PVT), RFC 6507 §5.1.1 step 3. Inputs are not checked here. */
@@ -101,7 +114,7 @@ export function generateEccsiPair(kms: EccsiKmsKey, id: Uint8Array, rng: Rng = d
   const ksak = scalarOf(kms.ksak, 'eccsi.ksak', 'RFC 6507 §4.2');
   for (;;) {
     const v = randomScalar(rng);
-    const pvt = encodePoint(mulBase(v));
+    const pvt = mulBaseBytes(v);
     const hs = bytesToBigInt(eccsiHs(kms.kpak, id, pvt));
     const ssk = modQ(ksak + hs * v);
     // §5.1.1 step 4: SSK must be non-zero (and a zero would fail validation anyway).
@@ -152,9 +165,9 @@ export function signEccsi(
   const ssk = scalarOf(key.ssk, 'eccsi.ssk', clause);
   for (;;) {
     const j = randomScalar(rng);
-    const J = mulBase(j);
-    const r = J.x;
-    const rBytes = bigIntToBytes(r, 32);
+    // r = x([j]G), the 32 octets after the 0x04 of OpenSSL's encoding.
+    const rBytes = mulBaseBytes(j).slice(1, 33);
+    const r = bytesToBigInt(rBytes);
     const he = bytesToBigInt(sha256(hs, rBytes, message));
     const t = modQ(he + r * ssk);
     if (t === 0n) continue; // §5.2.1 step 4: choose another j

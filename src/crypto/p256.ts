@@ -12,6 +12,7 @@
 import { createECDH } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { bigIntToBytes, bytesToBigInt } from '../util/index.js';
+import { invMod } from './fp.js';
 import { CryptoError, ErrorCode, FormatError } from '../errors/index.js';
 
 /** A P-256 point as noble represents it. */
@@ -33,9 +34,9 @@ export const modQ = (a: bigint): bigint => {
   return r < 0n ? r + Q : r;
 };
 
-/** a^-1 mod q for a in [1, q); throws on 0. */
+/** a^-1 mod q for a in [1, q) (extended Euclid on BigInt); throws on 0. */
 export function invQ(a: bigint): bigint {
-  return p256.Point.Fn.inv(modQ(a));
+  return invMod(a, Q);
 }
 
 /**
@@ -64,11 +65,16 @@ export const encodePoint = (pt: P256Point): Uint8Array => pt.toBytes(false);
 
 const ecdh = createECDH('prime256v1');
 
-/** [k]G for k in [1, q), computed by OpenSSL. */
-export function mulBase(k: bigint): P256Point {
+/** [k]G as 0x04 || x || y for k in [1, q), computed by OpenSSL. */
+export function mulBaseBytes(k: bigint): Uint8Array {
   if (k <= 0n || k >= Q) throw new RangeError('scalar out of range');
   ecdh.setPrivateKey(bigIntToBytes(k, 32));
-  return Point.fromBytes(ecdh.getPublicKey());
+  return new Uint8Array(ecdh.getPublicKey());
+}
+
+/** [k]G for k in [1, q), computed by OpenSSL. */
+export function mulBase(k: bigint): P256Point {
+  return Point.fromBytes(mulBaseBytes(k));
 }
 
 /** x([k]Q) for k in [1, q) and Q a valid point, computed by OpenSSL's ECDH. */

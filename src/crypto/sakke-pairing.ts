@@ -188,32 +188,33 @@ export function millerValueProduct(
   const [yi1, yi2] = batchInvert([q1.y, q2.y], p) as [bigint, bigint];
   const x1 = (q1.x * yi1) % p;
   const x2 = (q2.x * yi2) % p;
+  const { lamD: lamD1, dD: dD1, lamA: lamA1, dA: dA1, addition } = l1;
+  const { lamD: lamD2, dD: dD2, lamA: lamA2, dA: dA2 } = l2;
   let v0 = 1n;
   let v1 = 0n;
-  const n = l1.lamD.length;
-  const line = (l: MillerLines, j: number, xq: bigint, yi: bigint, add: boolean): bigint =>
-    add
-      ? ((l.lamA[j] as bigint) * xq + (l.dA[j] as bigint) * yi) % p
-      : ((l.lamD[j] as bigint) * xq + (l.dD[j] as bigint) * yi) % p;
-  const mul = (b: bigint, c: bigint): void => {
-    // v = v · (b + c·i), Karatsuba, one reduction per component.
-    const t0 = v0 * b;
-    const t1 = v1 * c;
-    const nv1 = ((v0 + v1) * (b + c) - t0 - t1) % p;
-    v0 = (t0 - t1) % p;
-    v1 = nv1;
-  };
+  const n = lamD1.length;
   for (let j = 0; j < n; j++) {
+    // v = v^2 · (A1 + i)(A2 + i), with (A1 + i)(A2 + i) = (A1·A2 - 1) + (A1 + A2)·i.
     const s0 = ((v0 + v1) * (v0 - v1)) % p;
-    v1 = ((v0 * v1) << 1n) % p;
-    v0 = s0;
-    const a1 = line(l1, j, x1, yi1, false);
-    const a2 = line(l2, j, x2, yi2, false);
-    mul((a1 * a2 - 1n) % p, a1 + a2);
-    if (l1.addition[j] === 1) {
-      const b1 = line(l1, j, x1, yi1, true);
-      const b2 = line(l2, j, x2, yi2, true);
-      mul((b1 * b2 - 1n) % p, b1 + b2);
+    const s1 = ((v0 * v1) << 1n) % p;
+    let a1 = ((lamD1[j] as bigint) * x1 + (dD1[j] as bigint) * yi1) % p;
+    let a2 = ((lamD2[j] as bigint) * x2 + (dD2[j] as bigint) * yi2) % p;
+    let b = (a1 * a2 - 1n) % p;
+    let c = a1 + a2;
+    let t0 = s0 * b;
+    let t1 = s1 * c;
+    v0 = (t0 - t1) % p;
+    v1 = ((s0 + s1) * (b + c) - t0 - t1) % p;
+    if (addition[j] === 1) {
+      a1 = ((lamA1[j] as bigint) * x1 + (dA1[j] as bigint) * yi1) % p;
+      a2 = ((lamA2[j] as bigint) * x2 + (dA2[j] as bigint) * yi2) % p;
+      b = (a1 * a2 - 1n) % p;
+      c = a1 + a2;
+      t0 = v0 * b;
+      t1 = v1 * c;
+      const nv1 = ((v0 + v1) * (b + c) - t0 - t1) % p;
+      v0 = (t0 - t1) % p;
+      v1 = nv1;
     }
   }
   return { a: v0, b: v1 };
