@@ -35,14 +35,15 @@ interface Result {
 const json = process.argv.includes('--json');
 const itersArg = process.argv.find((a) => a.startsWith('--iterations='));
 const ITER = itersArg !== undefined ? Number(itersArg.split('=')[1]) : 30;
+const ROUNDS = 5;
 const log = (s: string): void => {
   process.stderr.write(s + '\n');
 };
 
 const rnd = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 
-/** Median ms per call of `f` over `n` calls, each timed alone, after two warm-up calls. */
-function median(n: number, setup: () => void, f: () => void): number {
+/** Milliseconds of each of `n` calls of `f`, each timed alone, after two warm-up calls. */
+function samples(n: number, setup: () => void, f: () => void): number[] {
   const times: number[] = [];
   for (let i = 0; i < n + 2; i++) {
     setup();
@@ -51,11 +52,15 @@ function median(n: number, setup: () => void, f: () => void): number {
     const dt = Number(process.hrtime.bigint() - t) / 1e6;
     if (i >= 2) times.push(dt);
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1] as number;
+  return times;
 }
 
-function mcsecOps(): Map<string, () => number> {
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1] as number;
+};
+
+function mcsecOps(): Map<string, (n: number) => number[]> {
   const sakke = generateSakkeKmsKey();
   const kms = new SakkePublicKey(sakke.zT);
   const eccsiKms = generateEccsiKmsKey();
@@ -78,35 +83,35 @@ function mcsecOps(): Map<string, () => number> {
   let pair = signer as { ssk: Uint8Array; pvt: Uint8Array };
   let firstSig = sig;
   let firstId = fixedId;
-  const ops = new Map<string, () => number>();
-  ops.set('sakke.rsk_extract', () => median(ITER, () => (id = rnd(32)), () => extractRsk(sakke.z, id)));
-  ops.set('sakke.rsk_validate', () => {
-    const ids = Array.from({ length: ITER + 2 }, () => rnd(32));
+  const ops = new Map<string, (n: number) => number[]>();
+  ops.set('sakke.rsk_extract', (n) => samples(n, () => (id = rnd(32)), () => extractRsk(sakke.z, id)));
+  ops.set('sakke.rsk_validate', (n) => {
+    const ids = Array.from({ length: n + 2 }, () => rnd(32));
     const rsks = ids.map((i) => extractRsk(sakke.z, i));
     let k = 0;
-    return median(ITER, () => (k += 0), () => {
+    return samples(n, () => undefined, () => {
       validateRsk(kms, ids[k] as Uint8Array, rsks[k] as Uint8Array);
       k += 1;
     });
   });
-  ops.set('sakke.encapsulate_new_peer', () =>
-    median(ITER, () => ((id = rnd(32)), (ssv = rnd(16))), () => encapsulateSsv(kms, id, ssv)),
+  ops.set('sakke.encapsulate_new_peer', (n) =>
+    samples(n, () => ((id = rnd(32)), (ssv = rnd(16))), () => encapsulateSsv(kms, id, ssv)),
   );
-  ops.set('sakke.encapsulate_cached', () =>
-    median(ITER, () => (ssv = rnd(16)), () => encapsulateSsv(kms, fixedId, ssv, peer)),
+  ops.set('sakke.encapsulate_cached', (n) =>
+    samples(n, () => (ssv = rnd(16)), () => encapsulateSsv(kms, fixedId, ssv, peer)),
   );
-  ops.set('sakke.decapsulate', () =>
-    median(ITER, () => (data = encapsulateSsv(kms, fixedId, rnd(16), peer)), () => recipient.decapsulate(data)),
+  ops.set('sakke.decapsulate', (n) =>
+    samples(n, () => (data = encapsulateSsv(kms, fixedId, rnd(16), peer)), () => recipient.decapsulate(data)),
   );
-  ops.set('eccsi.pair_generate', () => median(ITER, () => (id = rnd(32)), () => generateEccsiPair(eccsiKms, id)));
-  ops.set('eccsi.pair_validate', () =>
-    median(ITER, () => ((id = rnd(32)), (pair = generateEccsiPair(eccsiKms, id))), () => validateEccsiPair(eccsiKms.kpak, id, pair)),
+  ops.set('eccsi.pair_generate', (n) => samples(n, () => (id = rnd(32)), () => generateEccsiPair(eccsiKms, id)));
+  ops.set('eccsi.pair_validate', (n) =>
+    samples(n, () => ((id = rnd(32)), (pair = generateEccsiPair(eccsiKms, id))), () => validateEccsiPair(eccsiKms.kpak, id, pair)),
   );
-  ops.set('eccsi.sign', () => median(ITER, () => undefined, () => signEccsi(msg, signer)));
-  ops.set('eccsi.verify', () => median(ITER, () => undefined, () => verifier.verify(msg, sig, eccsiKms.kpak, fixedId)));
-  ops.set('eccsi.verify_first', () =>
-    median(
-      ITER,
+  ops.set('eccsi.sign', (n) => samples(n, () => undefined, () => signEccsi(msg, signer)));
+  ops.set('eccsi.verify', (n) => samples(n, () => undefined, () => verifier.verify(msg, sig, eccsiKms.kpak, fixedId)));
+  ops.set('eccsi.verify_first', (n) =>
+    samples(
+      n,
       () => {
         firstId = rnd(32);
         firstSig = signEccsi(msg, { ...generateEccsiPair(eccsiKms, firstId), kpak: eccsiKms.kpak, id: firstId });
@@ -123,11 +128,23 @@ async function main(): Promise<void> {
   try {
     log('building mcsec tables and keys…');
     const ops = mcsecOps();
+    // Interleaved rounds: mcsec, then wolfSSL, ROUNDS times per operation, so both sides see the
+    // same machine conditions; the medians are over all samples of each side.
     for (const [op, run] of ops) {
-      const mcsecMs = run();
-      const [peerMs] = await wolf.call('bench', op, ITER);
-      const peer = Number(peerMs);
-      if (!Number.isFinite(peer) || peer <= 0) throw new Error(`wolfssl bench ${op}: bad answer ${String(peerMs)}`);
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      const per = Math.max(3, Math.ceil(ITER / ROUNDS));
+      for (let round = 0; round < ROUNDS; round++) {
+        ours.push(...run(per));
+        const reply = await wolf.call('bench', op, per);
+        const peerSamples = reply.slice(1).map(Number);
+        if (peerSamples.length !== per || peerSamples.some((x) => !Number.isFinite(x) || x <= 0)) {
+          throw new Error(`wolfssl bench ${op}: bad answer`);
+        }
+        theirs.push(...peerSamples);
+      }
+      const mcsecMs = median(ours);
+      const peer = median(theirs);
       const r = { op, mcsec_ms: round(mcsecMs), peer: 'wolfssl', peer_ms: round(peer), ratio: round(mcsecMs / peer) };
       results.push(r);
       log(`${op.padEnd(28)} mcsec ${r.mcsec_ms.toFixed(3).padStart(9)} ms  wolfssl ${r.peer_ms.toFixed(3).padStart(9)} ms  ratio ${r.ratio.toFixed(3)}`);

@@ -2,6 +2,7 @@
 export const testFiles = [
   'test/errors/errors.test.ts',
   'test/util/bytes.test.ts',
+  'test/crypto/fp.test.ts',
   'test/crypto/kdf.test.ts',
   'test/crypto/uid.test.ts',
   'test/crypto/key-derivation.test.ts',

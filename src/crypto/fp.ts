@@ -13,8 +13,8 @@ export function mod(a: bigint, p: bigint): bigint {
   return r < 0n ? r + p : r;
 }
 
-/** a^-1 mod p by the extended Euclidean algorithm; a must be non-zero mod p. */
-export function invMod(a: bigint, p: bigint): bigint {
+/** a^-1 mod p by the plain extended Euclidean algorithm (the reference for `invMod`). */
+export function invModEuclid(a: bigint, p: bigint): bigint {
   let r0 = mod(a, p);
   if (r0 === 0n) throw new RangeError('inverse of zero');
   let r1 = p;
@@ -25,7 +25,80 @@ export function invMod(a: bigint, p: bigint): bigint {
     [r0, r1] = [r1, r0 - t * r1];
     [s0, s1] = [s1, s0 - t * s1];
   }
+  if (r0 !== 1n) throw new RangeError('not invertible');
   return mod(s0, p);
+}
+
+/** Bit length of a positive BigInt, from its double approximation (exact enough for Lehmer). */
+function approxBits(x: bigint): number {
+  const d = Number(x);
+  return Number.isFinite(d) ? Math.floor(Math.log2(d)) + 1 : x.toString(2).length;
+}
+
+/**
+ * a^-1 mod p for an odd modulus, by Lehmer's extended Euclidean algorithm (Knuth, TAOCP vol. 2,
+ * 4.5.2, Algorithm L): the quotients are found on the leading 48 bits in double-precision numbers
+ * (exact: every intermediate stays below 2^53) and applied to the BigInts as one 2x2 cofactor
+ * step, so a 1024-bit inverse takes about 25 BigInt steps instead of about 600.
+ * a must be non-zero mod p and coprime to it.
+ */
+export function invMod(a: bigint, p: bigint): bigint {
+  let u = mod(a, p);
+  if (u === 0n) throw new RangeError('inverse of zero');
+  let v = p;
+  // Invariants: su·a ≡ u and sv·a ≡ v (mod p).
+  let su = 1n;
+  let sv = 0n;
+  while (v !== 0n) {
+    if (u < v) {
+      [u, v] = [v, u];
+      [su, sv] = [sv, su];
+    }
+    const bits = approxBits(u);
+    if (bits <= 48) break;
+    const shift = BigInt(bits - 48);
+    let uh = Number(u >> shift);
+    let vh = Number(v >> shift);
+    let A = 1;
+    let B = 0;
+    let C = 0;
+    let D = 1;
+    for (;;) {
+      if (vh + C === 0 || vh + D === 0) break;
+      const q1 = Math.floor((uh + A) / (vh + C));
+      const q2 = Math.floor((uh + B) / (vh + D));
+      if (q1 !== q2) break;
+      const nA = A - q1 * C;
+      const nB = B - q1 * D;
+      const nu = uh - q1 * vh;
+      A = C;
+      B = D;
+      C = nA;
+      D = nB;
+      uh = vh;
+      vh = nu;
+    }
+    if (B === 0) {
+      const t = u / v;
+      [u, v] = [v, u - t * v];
+      [su, sv] = [sv, su - t * sv];
+    } else {
+      const bA = BigInt(A);
+      const bB = BigInt(B);
+      const bC = BigInt(C);
+      const bD = BigInt(D);
+      [u, v] = [bA * u + bB * v, bC * u + bD * v];
+      [su, sv] = [bA * su + bB * sv, bC * su + bD * sv];
+    }
+  }
+  // Finish the small remainders with plain steps.
+  while (v !== 0n) {
+    const t = u / v;
+    [u, v] = [v, u - t * v];
+    [su, sv] = [sv, su - t * sv];
+  }
+  if (u !== 1n) throw new RangeError('not invertible');
+  return mod(su, p);
 }
 
 /**

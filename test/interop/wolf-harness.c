@@ -11,6 +11,7 @@
  *      eccsi-sign ksak|- kpak id ssk pvt msg | eccsi-verify kpak id msg sig |
  *      sakke-kms | sakke-rsk z Z id | sakke-validate Z id rsk | sakke-encap Z id ssv |
  *      sakke-decap Z id rsk data | bench <op-name> <iterations> | quit
+ * bench replies "ok <median-ms> <ms of each call>...".
  */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/settings.h>
@@ -261,8 +262,17 @@ static int bench(const char* op, int iters) {
     if (r != 0) { fprintf(stderr, "wolf-harness: %s failed at %d (%d, valid %d)\n", op, i, r, valid); free(t); return -1; }
     if (i >= 2) t[i - 2] = t1 - t0;
   }
-  qsort(t, (size_t)iters, sizeof(double), cmpd);
-  printf("ok %.6f\n", t[iters / 2]);
+  /* Reply: the median, then every sample in the order measured. */
+  {
+    double* sorted = malloc((size_t)iters * sizeof(double));
+    if (sorted == NULL) { free(t); return -1; }
+    memcpy(sorted, t, (size_t)iters * sizeof(double));
+    qsort(sorted, (size_t)iters, sizeof(double), cmpd);
+    printf("ok %.6f", sorted[iters / 2]);
+    for (int i = 0; i < iters; i++) printf(" %.6f", t[i]);
+    putchar('\n');
+    free(sorted);
+  }
   ok = 1;
   free(t); free(table);
   wc_ecc_del_point(rsk); wc_ecc_del_point(pvt); mp_clear(&ssk);
