@@ -30,11 +30,10 @@ import { invMod, mod } from './fp.js';
 import {
   FixedBaseTable,
   isOnCurve,
-  jacobianAddAffine,
   multiply,
+  sumAffine,
   toAffine,
   type AffinePoint,
-  type JacobianPoint,
 } from './sakke-curve.js';
 import {
   finalExponentiation,
@@ -111,8 +110,8 @@ export function decodeSakkePoint(bytes: Uint8Array, field: string, clause: strin
   return pt;
 }
 
-function affineOf(pt: JacobianPoint, field: string, clause: string): AffinePoint {
-  const a = toAffine(pt, p);
+function affineOf(pt: AffinePoint | null, field: string, clause: string): AffinePoint {
+  const a = pt;
   if (a === null) {
     throw new CryptoError(ErrorCode.BAD_SCALAR, { field, rule: 'result is the point at infinity', clause });
   }
@@ -173,7 +172,7 @@ export function generateSakkeKmsKey(rng: Rng = defaultRng): SakkeKmsKey {
 
 /** Z = [z]P for a master secret (RFC 6508 §2.2). */
 export function sakkePublicKeyOf(z: Uint8Array): Uint8Array {
-  return encodeSakkePoint(affineOf(kmsPTable().multiply(masterSecret(z)), 'sakke.z', 'RFC 6508 §2.2'));
+  return encodeSakkePoint(affineOf(kmsPTable().multiplyAffine(masterSecret(z)), 'sakke.z', 'RFC 6508 §2.2'));
 }
 
 /** The RSK K_b = [(b + z)^-1]P of an identifier (RFC 6508 §6.1.1). */
@@ -187,7 +186,7 @@ export function extractRsk(z: Uint8Array, id: Uint8Array): Uint8Array {
       clause: 'RFC 6508 §6.1.1',
     });
   }
-  return encodeSakkePoint(affineOf(kmsPTable().multiply(invMod(t, q)), 'sakke.rsk', 'RFC 6508 §6.1.1'));
+  return encodeSakkePoint(affineOf(kmsPTable().multiplyAffine(invMod(t, q)), 'sakke.rsk', 'RFC 6508 §6.1.1'));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -219,10 +218,10 @@ export class SakkePublicKey {
     this.encoded = zT.slice();
   }
 
-  /** [k]Z. */
-  multiply(k: bigint): JacobianPoint {
+  /** The table terms whose sum is [k]Z (see FixedBaseTable.terms). */
+  terms(k: bigint): AffinePoint[] {
     this.#table ??= new FixedBaseTable(this.point, p, Q_BITS, 7);
-    return this.#table.multiply(k);
+    return this.#table.terms(k);
   }
 
   /** The Miller lines of Z (for RSK checks). */
@@ -234,9 +233,8 @@ export class SakkePublicKey {
   /** I_b = [b]P + Z (RFC 6508 §6.2.1 step 2). */
   identityPoint(id: Uint8Array): AffinePoint {
     const b = mod(identifierScalar(id), q);
-    const bp = b === 0n ? null : pTable().multiply(b);
-    const sum = bp === null ? ([this.point.x, this.point.y, 1n] as const) : jacobianAddAffine(bp, this.point, p);
-    return affineOf(sum, 'sakke.identifier', 'RFC 6508 §6.2.1');
+    const terms = b === 0n ? [] : pTable().terms(b);
+    return affineOf(sumAffine([...terms, this.point], p), 'sakke.identifier', 'RFC 6508 §6.2.1');
   }
 }
 
@@ -254,9 +252,9 @@ export class SakkePeer {
     this.id = id.slice();
     this.#table = new FixedBaseTable(kms.identityPoint(id), p, Q_BITS, 9);
   }
-  /** [r]I_b. */
-  multiply(r: bigint): JacobianPoint {
-    return this.#table.multiply(r);
+  /** [r]I_b (null for infinity). */
+  multiply(r: bigint): AffinePoint | null {
+    return this.#table.multiplyAffine(r);
   }
 }
 
@@ -271,14 +269,13 @@ export function encapsulateSsv(kms: SakkePublicKey, id: Uint8Array, ssv: Uint8Ar
   }
   const r = rOf(ssv, id);
   if (r === 0n) throw new CryptoError(ErrorCode.BAD_SCALAR, { field: 'sakke.ssv', rule: 'r must be non-zero', clause });
-  let rPoint: JacobianPoint;
+  let rPoint: AffinePoint | null;
   if (peer !== undefined && peer.kms === kms && equalBytes(peer.id, id)) {
     rPoint = peer.multiply(r);
   } else {
-    // [r]([b]P + Z) = [r·b mod q]P + [r]Z
+    // [r]([b]P + Z) = [r·b mod q]P + [r]Z, all table terms summed in one tree.
     const rb = mod(r * identifierScalar(id), q);
-    const rz = affineOf(kms.multiply(r), 'sakke.R', clause);
-    rPoint = rb === 0n ? [rz.x, rz.y, 1n] : jacobianAddAffine(pTable().multiply(rb), rz, p);
+    rPoint = sumAffine([...(rb === 0n ? [] : pTable().terms(rb)), ...kms.terms(r)], p);
   }
   const R = affineOf(rPoint, 'sakke.R', clause);
   const gr = gPow().powPfp(r);
@@ -359,10 +356,9 @@ export class SakkeRecipient {
     const r = rOf(ssv, this.id);
     if (r === 0n) decryptFailure();
     this.#own ??= new FixedBaseTable(this.#identity, p, Q_BITS, 9);
-    // TEST = [r]I_b must equal R: compared in Jacobian form, X = x_R·Z^2 and Y = y_R·Z^3.
-    const [tx, ty, tz] = this.#own.multiply(r);
-    const zz = (tz * tz) % p;
-    if (zz === 0n || mod(tx - R.x * zz, p) !== 0n || mod(ty - ((R.y * zz) % p) * tz, p) !== 0n) decryptFailure();
+    // TEST = [r]I_b must equal R.
+    const test = this.#own.multiplyAffine(r);
+    if (test === null || test.x !== R.x || test.y !== R.y) decryptFailure();
     return ssv;
   }
 }
