@@ -35,7 +35,7 @@ interface Result {
 const json = process.argv.includes('--json');
 const itersArg = process.argv.find((a) => a.startsWith('--iterations='));
 const ITER = itersArg !== undefined ? Number(itersArg.split('=')[1]) : 30;
-const ROUNDS = 5;
+const ROUNDS = 10;
 const log = (s: string): void => {
   process.stderr.write(s + '\n');
 };
