@@ -11,6 +11,7 @@ export const testFiles = [
   'test/crypto/sakke.test.ts',
   'test/crypto/sakke-curve.test.ts',
   'test/formats/key-material.test.ts',
+  'test/formats/mikey.test.ts',
   'test/interop/wolfssl.test.ts',
   'test/cli/cli.test.ts',
   'test/meta/project.test.ts',

@@ -1,0 +1,2 @@
+/** Binary reading and writing shared by the wire-format codecs. */
+export { Reader, Writer } from './reader.js';

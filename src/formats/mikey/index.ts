@@ -1,0 +1,27 @@
+/** MIKEY (RFC 3830, RFC 6043, RFC 6509) as TS 33.180 Annex E uses it: the message codec. */
+export {
+  CsIdMapType,
+  DATA_TYPE_SAKKE,
+  GeneralExtType,
+  IdRole,
+  IdType,
+  MAX_MIKEY_LENGTH,
+  MAX_MIKEY_PAYLOADS,
+  PayloadType,
+  PrfFunc,
+  SakkeIdScheme,
+  SakkeParamsId,
+  SignType,
+  TsType,
+} from './constants.js';
+export { decodeHdr, encodeHdr, type GenericIdCs, type MikeyHdr, type SrtpIdCs } from './hdr.js';
+export { decodePayloadBody, encodePayloadBody, type MikeyPayload, type SakkeBody, type SpParam } from './payloads.js';
+export {
+  decodeMikey,
+  encodeMikey,
+  sakkePayload,
+  sakkeToSelfPayload,
+  type MikeyMessage,
+  type MikeyMessageInit,
+  type MikeySign,
+} from './message.js';
