@@ -14,5 +14,6 @@ export const testFiles = [
   'test/formats/mikey.test.ts',
   'test/interop/wolfssl.test.ts',
   'test/cli/cli.test.ts',
+  'test/cli/decode-mikey.test.ts',
   'test/meta/project.test.ts',
 ];

@@ -2,14 +2,15 @@
  * The `mcsec` command (commander). Each sub-command parses its arguments, calls the library and
  * prints; errors print as one line with code, field and clause and exit non-zero.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ErrorCode } from '../errors/index.js';
 import { deriveUid, keyPeriodNoAt } from '../crypto/index.js';
 import { decodeKeyMaterial } from '../formats/key-material/index.js';
+import { decodeMikey, decodeMikeyInput, describeMikey, describeMikeyText } from '../formats/mikey/index.js';
 import { checkKeyMaterial } from '../client/index.js';
 import { runCryptoDemo } from '../demo/crypto-round-trip.js';
-import { toHex } from '../util/index.js';
+import { toHex, utf8 } from '../util/index.js';
 import { printLine, reportError } from './output.js';
 
 function usage(field: string, rule: string): ConfigError {
@@ -21,6 +22,17 @@ function integerOption(value: string | undefined, field: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw usage(field, 'is too large');
   return n;
+}
+
+function readBytes(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file === '-' ? 0 : file));
+  } catch (err) {
+    throw new ConfigError(ErrorCode.IO, {
+      field: file,
+      rule: `cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+    });
+  }
 }
 
 function readInput(file: string): string {
@@ -81,6 +93,19 @@ export function buildProgram(): Command {
       if (result.rsk === 'invalid' || result.signingPair === 'invalid') process.exitCode = 1;
     });
 
+  const decode = program.command('decode').description('decode wire formats for debugging');
+  decode
+    .command('mikey')
+    .description('decode a MIKEY(-SAKKE) message: every payload with its offset and fields')
+    .argument('<input>', 'a file (binary, base64 or "mikey <base64>"), - for standard input, or the base64 itself')
+    .option('--json', 'print one JSON object')
+    .action((input: string, o: { json?: boolean }) => {
+      const raw = input === '-' || existsSync(input) ? readBytes(input) : utf8(input);
+      const m = decodeMikey(decodeMikeyInput(raw));
+      if (o.json === true) printLine(JSON.stringify(describeMikey(m)));
+      else for (const line of describeMikeyText(m)) printLine(line);
+    });
+
   program
     .command('demo')
     .description('run the demo: KMS keys, Alice encapsulates and signs to Bob, Bob checks and decapsulates')
@@ -114,5 +139,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     reportError(err);
   }
 }
+
+// A reader that stops early (`| head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 await main(process.argv);

@@ -86,3 +86,16 @@ export function u32be(n: number): Uint8Array {
 
 /** Base64url (no padding) of bytes, as JWK uses. */
 export const toBase64Url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+
+/** Standard base64 of bytes. */
+export const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+
+/** Bytes of canonical standard base64, or null when the text is not exactly that. */
+export function fromBase64Canonical(text: string): Uint8Array | null {
+  if (text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
+  const bytes = new Uint8Array(Buffer.from(text, 'base64'));
+  return Buffer.from(bytes).toString('base64') === text ? bytes : null;
+}
+
+/** Bytes as Latin-1 text (one character per octet). */
+export const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');

@@ -10,4 +10,7 @@ export {
   bigIntToBytes,
   u32be,
   toBase64Url,
+  toBase64,
+  fromBase64Canonical,
+  latin1,
 } from './bytes.js';

@@ -25,3 +25,5 @@ export {
   type MikeyMessageInit,
   type MikeySign,
 } from './message.js';
+export { describeMikey, describeMikeyText } from './describe.js';
+export { decodeMikeyInput } from './text-input.js';

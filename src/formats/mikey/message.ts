@@ -63,10 +63,10 @@ export function decodeMikey(bytes: Uint8Array): MikeyMessage {
         clause: CLAUSE,
       });
     }
-    const field = `mikey.payload${payloads.length}`;
+    const rel = `payload${payloads.length}`;
     const type = next;
-    next = r.u8(`payload${payloads.length}.nextPayload`);
-    payloads.push(decodePayloadBody(type, r, field));
+    next = r.u8(`${rel}.nextPayload`);
+    payloads.push(decodePayloadBody(type, r, rel));
   }
   r.done();
   return Object.freeze({ hdr, payloads: Object.freeze(payloads), sign, signedPart, offsets: Object.freeze(offsets) });

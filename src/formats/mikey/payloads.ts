@@ -50,29 +50,31 @@ const bad = (field: string, rule: string, clause: string): FormatError =>
   new FormatError(ErrorCode.BAD_VALUE, { field, rule, clause });
 
 /** Decodes the body of a payload of `type` whose next-payload octet was already read. */
-export function decodePayloadBody(type: number, r: Reader, field: string): MikeyPayload {
+export function decodePayloadBody(type: number, r: Reader, rel: string): MikeyPayload {
+  const field = `mikey.${rel}`;
+  const f = (name: string): string => `${rel}.${name}`;
   switch (type) {
     case PayloadType.T: {
-      const tsType = r.u8('tsType');
-      if (tsType === TsType.NTP_UTC || tsType === TsType.NTP) return Object.freeze({ type, tsType, value: r.u64('tsValue') });
-      if (tsType === TsType.COUNTER) return Object.freeze({ type, tsType, value: BigInt(r.u32('tsValue')) });
+      const tsType = r.u8(f('tsType'));
+      if (tsType === TsType.NTP_UTC || tsType === TsType.NTP) return Object.freeze({ type, tsType, value: r.u64(f('tsValue')) });
+      if (tsType === TsType.COUNTER) return Object.freeze({ type, tsType, value: BigInt(r.u32(f('tsValue'))) });
       throw bad(`${field}.tsType`, `TS type ${tsType} is not defined (0, 1, 2)`, 'RFC 3830 §6.6');
     }
     case PayloadType.RAND: {
-      const n = r.u8('randLength');
+      const n = r.u8(f('randLength'));
       if (n < 16) throw bad(`${field}.randLength`, 'must be at least 16 octets', 'RFC 3830 §6.11');
-      return Object.freeze({ type, rand: r.bytes(n, 'rand') });
+      return Object.freeze({ type, rand: r.bytes(n, f('rand')) });
     }
     case PayloadType.IDR: {
-      const role = r.u8('role');
-      const idType = r.u8('idType');
-      const n = r.u16('idLength');
-      return Object.freeze({ type, role, idType, data: r.bytes(n, 'idData') });
+      const role = r.u8(f('role'));
+      const idType = r.u8(f('idType'));
+      const n = r.u16(f('idLength'));
+      return Object.freeze({ type, role, idType, data: r.bytes(n, f('idData')) });
     }
     case PayloadType.SP: {
-      const policyNo = r.u8('policyNo');
-      const protType = r.u8('protType');
-      const pr = r.sub(r.u16('policyParamLength'), 'policyParams');
+      const policyNo = r.u8(f('policyNo'));
+      const protType = r.u8(f('protType'));
+      const pr = r.sub(r.u16(f('policyParamLength')), f('policyParams'));
       const params: SpParam[] = [];
       while (pr.remaining > 0) {
         const pt = pr.u8(`param${params.length}.type`);
@@ -81,14 +83,14 @@ export function decodePayloadBody(type: number, r: Reader, field: string): Mikey
       return Object.freeze({ type, policyNo, protType, params: Object.freeze(params) });
     }
     case PayloadType.SAKKE:
-      return Object.freeze({ type, ...decodeSakkeBody(r) });
+      return Object.freeze({ type, ...decodeSakkeBody(r, rel) });
     case PayloadType.GENERAL_EXT: {
-      const extType = r.u8('extType');
-      const data = r.bytes(r.u16('length'), 'data');
+      const extType = r.u8(f('extType'));
+      const data = r.bytes(r.u16(f('length')), f('data'));
       if (extType === GeneralExtType.SAKKE_TO_SELF) {
         const inner = new Reader(data, `${field}.sakkeToSelf`, 'TS 33.180 §E.5');
         inner.u8('nextPayload'); // set to zero by the sender and ignored (§E.5)
-        const sakke = decodeSakkeBody(inner);
+        const sakke = decodeSakkeBody(inner, '');
         inner.done();
         return Object.freeze({ type, extType, data, sakke });
       }
@@ -103,10 +105,11 @@ export function decodePayloadBody(type: number, r: Reader, field: string): Mikey
   }
 }
 
-function decodeSakkeBody(r: Reader): SakkeBody {
-  const sakkeParams = r.u8('sakkeParams');
-  const idScheme = r.u8('idScheme');
-  const data = r.bytes(r.u16('sakkeDataLength'), 'sakkeData');
+function decodeSakkeBody(r: Reader, rel: string): SakkeBody {
+  const f = (name: string): string => (rel === '' ? name : `${rel}.${name}`);
+  const sakkeParams = r.u8(f('sakkeParams'));
+  const idScheme = r.u8(f('idScheme'));
+  const data = r.bytes(r.u16(f('sakkeDataLength')), f('sakkeData'));
   return Object.freeze({ sakkeParams, idScheme, data });
 }
 
