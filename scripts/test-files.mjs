@@ -12,6 +12,7 @@ export const testFiles = [
   'test/crypto/sakke-curve.test.ts',
   'test/formats/key-material.test.ts',
   'test/formats/mikey.test.ts',
+  'test/formats/i-message.test.ts',
   'test/interop/wolfssl.test.ts',
   'test/cli/cli.test.ts',
   'test/cli/decode-mikey.test.ts',

@@ -27,3 +27,15 @@ export {
 } from './message.js';
 export { describeMikey, describeMikeyText } from './describe.js';
 export { decodeMikeyInput } from './text-input.js';
+export { MemoryReplayCache, type ReplayCache } from './replay-cache.js';
+export {
+  createIMessage,
+  ntpTimestamp,
+  openIMessage,
+  type CreateIMessageInput,
+  type IMessageInitiator,
+  type IMessageReceiverContext,
+  type IMessageResponder,
+  type KeyPeriods,
+  type OpenedIMessage,
+} from './i-message.js';
