@@ -16,5 +16,6 @@ export const testFiles = [
   'test/interop/wolfssl.test.ts',
   'test/cli/cli.test.ts',
   'test/cli/decode-mikey.test.ts',
+  'test/cli/mikey-cli.test.ts',
   'test/meta/project.test.ts',
 ];

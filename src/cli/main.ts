@@ -5,12 +5,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ErrorCode } from '../errors/index.js';
-import { deriveUid, keyPeriodNoAt } from '../crypto/index.js';
 import { decodeKeyMaterial } from '../formats/key-material/index.js';
-import { decodeMikey, decodeMikeyInput, describeMikey, describeMikeyText } from '../formats/mikey/index.js';
+import {
+  MemoryReplayCache,
+  createIMessage,
+  decodeCreateCase,
+  decodeMikey,
+  decodeMikeyInput,
+  decodeOpenCase,
+  describeMikey,
+  describeMikeyText,
+  mikeyMessageTime,
+  openIMessage,
+} from '../formats/mikey/index.js';
+import { McsecError } from '../errors/index.js';
+import { SakkePublicKey, deriveUid, keyPeriodNoAt, prepareRsk as prepareRecipient } from '../crypto/index.js';
 import { checkKeyMaterial } from '../client/index.js';
 import { runCryptoDemo } from '../demo/crypto-round-trip.js';
-import { toHex, utf8 } from '../util/index.js';
+import { toBase64, toHex, utf8 } from '../util/index.js';
 import { printLine, reportError } from './output.js';
 
 function usage(field: string, rule: string): ConfigError {
@@ -104,6 +116,74 @@ export function buildProgram(): Command {
       const m = decodeMikey(decodeMikeyInput(raw));
       if (o.json === true) printLine(JSON.stringify(describeMikey(m)));
       else for (const line of describeMikeyText(m)) printLine(line);
+    });
+
+  const mikey = program.command('mikey').description('MIKEY-SAKKE I_MESSAGEs (TS 33.180 Annex E) with keys from a case file');
+  mikey
+    .command('open')
+    .description('open an I_MESSAGE with the receiver keys of a case file and explain the outcome')
+    .requiredOption('--case <file>', 'the case JSON (see docs/mikey.md)')
+    .action((o: { case: string }) => {
+      try {
+        const c = decodeOpenCase(readInput(o.case));
+        const kms = new SakkePublicKey(c.kms.pubEncKey);
+        const periods = { userKeyPeriod: c.kms.userKeyPeriod, userKeyOffset: c.kms.userKeyOffset };
+        const at = c.at === 'message' ? mikeyMessageTime(c.imessage) : c.at;
+        if (at === undefined) throw new ConfigError(ErrorCode.USAGE, { field: 'case.at', rule: 'the message has no timestamp; give a time' });
+        const opened = openIMessage(c.imessage, {
+          uri: c.receiver.uri,
+          kmsUri: c.kms.uri,
+          ...periods,
+          recipientFor: (n) => {
+            const uid = deriveUid({ uri: c.receiver.uri, kmsUri: c.kms.uri, ...periods, keyPeriodNo: n });
+            return prepareRecipient(kms, uid, c.receiver.userDecryptKey);
+          },
+          trustedKms: (uri) => (uri === c.kms.uri ? { kpak: c.kms.pubAuthKey, ...periods } : undefined),
+          replayCache: new MemoryReplayCache(),
+          now: () => at,
+        });
+        const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
+        printLine(
+          JSON.stringify({
+            keyType: opened.keyType,
+            key: toHex(opened.key),
+            keyId: hex8(opened.keyId),
+            rand: toHex(opened.rand),
+            ...(opened.gukId !== undefined ? { gukId: hex8(opened.gukId) } : {}),
+            initiatorUri: opened.initiatorUri ?? null,
+            initiatorUid: toHex(opened.initiatorUid),
+            responderUri: opened.responderUri,
+            keyPeriodNo: opened.keyPeriodNo,
+            time: opened.time.toISOString(),
+            format: opened.format,
+            signature: 'valid',
+            keyParameters: null,
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof McsecError)) throw err;
+        printLine(JSON.stringify({ error: { code: err.code, field: err.field, rule: err.rule, message: err.message } }));
+        process.exitCode = 1;
+      }
+    });
+  mikey
+    .command('create')
+    .description('create a signed I_MESSAGE from the initiator keys of a case file (prints "mikey <base64>")')
+    .requiredOption('--case <file>', 'the case JSON (see docs/mikey.md)')
+    .action((o: { case: string }) => {
+      const c = decodeCreateCase(readInput(o.case));
+      const kms = new SakkePublicKey(c.kms.pubEncKey);
+      const periods = { userKeyPeriod: c.kms.userKeyPeriod, userKeyOffset: c.kms.userKeyOffset };
+      const bytes = createIMessage({
+        keyType: c.keyType,
+        key: c.key,
+        keyId: c.keyId,
+        initiator: { uri: c.initiator.uri, kmsUri: c.kms.uri, ...periods, kpak: c.kms.pubAuthKey, ssk: c.initiator.ssk, pvt: c.initiator.pvt },
+        responder: { uri: c.responder.uri, kmsUri: c.kms.uri, ...periods, kms },
+        time: c.time ?? new Date(),
+        hideIdentities: c.hideIdentities,
+      });
+      printLine(`mikey ${toBase64(bytes)}`);
     });
 
   program

@@ -107,6 +107,12 @@ export function ntpTimestamp(date: Date): bigint {
 }
 
 const ntpSeconds = (ts: bigint): number => Number(ts >> 32n);
+
+/** The time of the first T payload of a message, if it has one (for offline tools). */
+export function mikeyMessageTime(bytes: Uint8Array): Date | undefined {
+  const t = decodeMikey(bytes).payloads.find((p) => p.type === PayloadType.T);
+  return t !== undefined && t.type === PayloadType.T && t.tsType !== TsType.COUNTER ? new Date(ntpToMs(t.value)) : undefined;
+}
 const ntpToMs = (ts: bigint): number =>
   (ntpSeconds(ts) - NTP_UNIX_OFFSET) * 1000 + Math.floor((Number(ts & 0xffff_ffffn) * 1000) / 2 ** 32);
 

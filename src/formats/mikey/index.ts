@@ -30,6 +30,7 @@ export { decodeMikeyInput } from './text-input.js';
 export { MemoryReplayCache, type ReplayCache } from './replay-cache.js';
 export {
   createIMessage,
+  mikeyMessageTime,
   ntpTimestamp,
   openIMessage,
   type CreateIMessageInput,
@@ -39,3 +40,4 @@ export {
   type KeyPeriods,
   type OpenedIMessage,
 } from './i-message.js';
+export { decodeCreateCase, decodeOpenCase, type CaseKms, type CreateCase, type OpenCase } from './case-file.js';
