@@ -14,6 +14,7 @@ export const testFiles = [
   'test/formats/mikey.test.ts',
   'test/formats/i-message.test.ts',
   'test/interop/wolfssl.test.ts',
+  'test/interop/tshark.test.ts',
   'test/cli/cli.test.ts',
   'test/cli/decode-mikey.test.ts',
   'test/cli/mikey-cli.test.ts',
