@@ -23,6 +23,8 @@ import {
   validateRsk,
 } from '../src/crypto/index.js';
 import { WolfHarness } from '../test/interop/wolf-harness.js';
+import { MemoryReplayCache, createIMessage, openIMessage } from '../src/formats/mikey/index.js';
+import { deriveUid, generateKeyId, keyPeriodNoAt } from '../src/crypto/index.js';
 
 interface Result {
   op: string;
@@ -122,6 +124,73 @@ function mcsecOps(): Map<string, (n: number) => number[]> {
   return ops;
 }
 
+/**
+ * MIKEY-SAKKE I_MESSAGE create / open against the bare crypto they call (ECCSI sign + SAKKE
+ * encapsulation to a known peer; ECCSI verify of a known signer + decapsulation), so the peer
+ * column is mcsec's own crypto and the ratio shows the codec's overhead.
+ */
+function mikeyOps(): Map<string, { ours: (n: number) => number[]; bare: (n: number) => number[] }> {
+  const periods = { userKeyPeriod: 2_592_000, userKeyOffset: 0 };
+  const kmsUri = 'kms.example.org';
+  const now = new Date();
+  const period = keyPeriodNoAt(now, periods.userKeyPeriod, periods.userKeyOffset);
+  const uid = (uri: string): Uint8Array => deriveUid({ uri, kmsUri, ...periods, keyPeriodNo: period });
+  const sakke = generateSakkeKmsKey();
+  const kms = new SakkePublicKey(sakke.zT);
+  const eccsiKms = generateEccsiKmsKey();
+  const a = 'sip:alice@example.org';
+  const b = 'sip:bob@example.org';
+  const pair = generateEccsiPair(eccsiKms, uid(a));
+  const peer = new SakkePeer(kms, uid(b));
+  const recipient = prepareRsk(kms, uid(b), extractRsk(sakke.z, uid(b)));
+  const verifier = new EccsiVerifier();
+  const initiator = { uri: a, kmsUri, ...periods, kpak: eccsiKms.kpak, ...pair };
+  const responder = { uri: b, kmsUri, ...periods, kms, peer };
+  const make = (): Uint8Array =>
+    createIMessage({ keyType: 'PCK', key: rnd(16), keyId: generateKeyId('PCK'), initiator, responder, time: now });
+  const ctx = {
+    uri: b,
+    kmsUri,
+    ...periods,
+    recipientFor: () => recipient,
+    trustedKms: () => ({ kpak: eccsiKms.kpak, ...periods }),
+    replayCache: new MemoryReplayCache(),
+    now: () => now,
+    verifier,
+  };
+  openIMessage(make(), ctx);
+  const signer = { ...pair, kpak: eccsiKms.kpak, id: uid(a) };
+  let msg = make();
+  let data = encapsulateSsv(kms, uid(b), rnd(16), peer);
+  const signed = rnd(413); // about the signed part of such an I_MESSAGE
+  let sig = signEccsi(signed, signer);
+  verifier.verify(signed, sig, eccsiKms.kpak, uid(a));
+  const ops = new Map<string, { ours: (n: number) => number[]; bare: (n: number) => number[] }>();
+  ops.set('mikey.create', {
+    ours: (n) => samples(n, () => undefined, () => make()),
+    bare: (n) => samples(n, () => undefined, () => {
+      encapsulateSsv(kms, uid(b), rnd(16), peer);
+      signEccsi(signed, signer);
+    }),
+  });
+  ops.set('mikey.open', {
+    ours: (n) => samples(n, () => (msg = make()), () => openIMessage(msg, ctx)),
+    bare: (n) =>
+      samples(
+        n,
+        () => {
+          data = encapsulateSsv(kms, uid(b), rnd(16), peer);
+          sig = signEccsi(signed, signer);
+        },
+        () => {
+          verifier.verify(signed, sig, eccsiKms.kpak, uid(a));
+          recipient.decapsulate(data);
+        },
+      ),
+  });
+  return ops;
+}
+
 async function main(): Promise<void> {
   const wolf = WolfHarness.start();
   const results: Result[] = [];
@@ -148,6 +217,20 @@ async function main(): Promise<void> {
       const r = { op, mcsec_ms: round(mcsecMs), peer: 'wolfssl', peer_ms: round(peer), ratio: round(mcsecMs / peer) };
       results.push(r);
       log(`${op.padEnd(28)} mcsec ${r.mcsec_ms.toFixed(3).padStart(9)} ms  wolfssl ${r.peer_ms.toFixed(3).padStart(9)} ms  ratio ${r.ratio.toFixed(3)}`);
+    }
+    for (const [op, { ours: run, bare }] of mikeyOps()) {
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      const per = Math.max(3, Math.ceil(ITER / ROUNDS));
+      for (let round = 0; round < ROUNDS; round++) {
+        ours.push(...run(per));
+        theirs.push(...bare(per));
+      }
+      const mcsecMs = median(ours);
+      const peer = median(theirs);
+      const r = { op, mcsec_ms: round(mcsecMs), peer: 'mcsec-crypto', peer_ms: round(peer), ratio: round(mcsecMs / peer) };
+      results.push(r);
+      log(`${op.padEnd(28)} mcsec ${r.mcsec_ms.toFixed(3).padStart(9)} ms  bare crypto ${r.peer_ms.toFixed(3).padStart(9)} ms  ratio ${r.ratio.toFixed(3)}`);
     }
   } finally {
     await wolf.close();

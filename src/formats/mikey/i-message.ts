@@ -30,6 +30,7 @@ import {
   signEccsi,
   NTP_UNIX_OFFSET,
   type KeyType,
+  type SakkePeer,
   type SakkePublicKey,
   type SakkeRecipient,
 } from '../../crypto/index.js';
@@ -75,6 +76,8 @@ export interface IMessageResponder extends KeyPeriods {
   readonly uri: string;
   readonly kmsUri: string;
   readonly kms: SakkePublicKey;
+  /** A prepared peer for this responder's UID of the message's period (used when it matches). */
+  readonly peer?: SakkePeer;
 }
 
 /** What to send. */
@@ -156,7 +159,7 @@ export function createIMessage(input: CreateIMessageInput): Uint8Array {
     { type: PayloadType.IDR, role: IdRole.INITIATOR_KMS, idType: IdType.URI, data: utf8(ini.kmsUri) },
     { type: PayloadType.IDR, role: IdRole.RESPONDER_KMS, idType: IdType.URI, data: utf8(res.kmsUri) },
     ...(input.extraPayloads ?? []),
-    sakkePayload(encapsulateSsv(res.kms, uidR, input.key)),
+    sakkePayload(encapsulateSsv(res.kms, uidR, input.key, res.peer)),
   ];
   if (ini.sakkeToSelf !== undefined) payloads.push(sakkeToSelfPayload(encapsulateSsv(ini.sakkeToSelf, uidI, input.key)));
   return encodeMikey(
