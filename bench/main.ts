@@ -57,6 +57,19 @@ function samples(n: number, setup: () => void, f: () => void): number[] {
   return times;
 }
 
+/** As `samples`, for an operation that returns a promise. */
+async function samplesAsync(n: number, setup: () => void, f: () => Promise<unknown>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n + 2; i++) {
+    setup();
+    const t = process.hrtime.bigint();
+    await f();
+    const dt = Number(process.hrtime.bigint() - t) / 1e6;
+    if (i >= 2) times.push(dt);
+  }
+  return times;
+}
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1] as number;
@@ -129,7 +142,7 @@ function mcsecOps(): Map<string, (n: number) => number[]> {
  * encapsulation to a known peer; ECCSI verify of a known signer + decapsulation), so the peer
  * column is mcsec's own crypto and the ratio shows the codec's overhead.
  */
-function mikeyOps(): Map<string, { ours: (n: number) => number[]; bare: (n: number) => number[] }> {
+async function mikeyOps(): Promise<Map<string, { ours: (n: number) => Promise<number[]>; bare: (n: number) => number[] }>> {
   const periods = { userKeyPeriod: 2_592_000, userKeyOffset: 0 };
   const kmsUri = 'kms.example.org';
   const now = new Date();
@@ -158,23 +171,23 @@ function mikeyOps(): Map<string, { ours: (n: number) => number[]; bare: (n: numb
     now: () => now,
     verifier,
   };
-  openIMessage(make(), ctx);
+  await openIMessage(make(), ctx);
   const signer = { ...pair, kpak: eccsiKms.kpak, id: uid(a) };
   let msg = make();
   let data = encapsulateSsv(kms, uid(b), rnd(16), peer);
   const signed = rnd(413); // about the signed part of such an I_MESSAGE
   let sig = signEccsi(signed, signer);
   verifier.verify(signed, sig, eccsiKms.kpak, uid(a));
-  const ops = new Map<string, { ours: (n: number) => number[]; bare: (n: number) => number[] }>();
+  const ops = new Map<string, { ours: (n: number) => Promise<number[]>; bare: (n: number) => number[] }>();
   ops.set('mikey.create', {
-    ours: (n) => samples(n, () => undefined, () => make()),
+    ours: async (n) => samples(n, () => undefined, () => make()),
     bare: (n) => samples(n, () => undefined, () => {
       encapsulateSsv(kms, uid(b), rnd(16), peer);
       signEccsi(signed, signer);
     }),
   });
   ops.set('mikey.open', {
-    ours: (n) => samples(n, () => (msg = make()), () => openIMessage(msg, ctx)),
+    ours: (n) => samplesAsync(n, () => (msg = make()), () => openIMessage(msg, ctx)),
     bare: (n) =>
       samples(
         n,
@@ -218,12 +231,12 @@ async function main(): Promise<void> {
       results.push(r);
       log(`${op.padEnd(28)} mcsec ${r.mcsec_ms.toFixed(3).padStart(9)} ms  wolfssl ${r.peer_ms.toFixed(3).padStart(9)} ms  ratio ${r.ratio.toFixed(3)}`);
     }
-    for (const [op, { ours: run, bare }] of mikeyOps()) {
+    for (const [op, { ours: run, bare }] of await mikeyOps()) {
       const ours: number[] = [];
       const theirs: number[] = [];
       const per = Math.max(3, Math.ceil(ITER / ROUNDS));
       for (let round = 0; round < ROUNDS; round++) {
-        ours.push(...run(per));
+        ours.push(...(await run(per)));
         theirs.push(...bare(per));
       }
       const mcsecMs = median(ours);

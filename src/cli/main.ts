@@ -123,14 +123,14 @@ export function buildProgram(): Command {
     .command('open')
     .description('open an I_MESSAGE with the receiver keys of a case file and explain the outcome')
     .requiredOption('--case <file>', 'the case JSON (see docs/mikey.md)')
-    .action((o: { case: string }) => {
+    .action(async (o: { case: string }) => {
       try {
         const c = decodeOpenCase(readInput(o.case));
         const kms = new SakkePublicKey(c.kms.pubEncKey);
         const periods = { userKeyPeriod: c.kms.userKeyPeriod, userKeyOffset: c.kms.userKeyOffset };
         const at = c.at === 'message' ? mikeyMessageTime(c.imessage) : c.at;
         if (at === undefined) throw new ConfigError(ErrorCode.USAGE, { field: 'case.at', rule: 'the message has no timestamp; give a time' });
-        const opened = openIMessage(c.imessage, {
+        const opened = await openIMessage(c.imessage, {
           uri: c.receiver.uri,
           kmsUri: c.kms.uri,
           ...periods,

@@ -74,10 +74,10 @@ function message(keyType: KeyType, extra: { hide?: boolean; time?: Date; key?: U
   return { key, keyId, bytes };
 }
 
-test('every key type round-trips: key, ID (GMK-ID from the GUK-ID), identities, period', () => {
+test('every key type round-trips: key, ID (GMK-ID from the GUK-ID), identities, period', async () => {
   for (const keyType of ['GMK', 'PCK', 'CSK', 'SPK', 'MKFC', 'MSCCK', 'MuSiK'] as const) {
     const { key, keyId, bytes } = message(keyType);
-    const opened = openIMessage(bytes, receiver());
+    const opened = await openIMessage(bytes, receiver());
     assert.equal(opened.keyType, keyType);
     assert.deepEqual(opened.key, key);
     assert.equal(opened.keyId, keyId, keyType);
@@ -96,64 +96,63 @@ test('every key type round-trips: key, ID (GMK-ID from the GUK-ID), identities, 
   }
 });
 
-test('identity hiding (§E.7): IDRuidi / IDRuidr carry the UIDs; the receiver opens it and learns the initiator UID', () => {
+test('identity hiding (§E.7): IDRuidi / IDRuidr carry the UIDs; the receiver opens it and learns the initiator UID', async () => {
   const { key, bytes } = message('PCK', { hide: true });
   const m = decodeMikey(bytes);
   const roles = m.payloads.flatMap((p) => (p.type === 14 ? [p.role] : []));
   assert.deepEqual(roles, [8, 9, 6, 7]);
-  const opened = openIMessage(bytes, receiver());
+  const opened = await openIMessage(bytes, receiver());
   assert.deepEqual(opened.key, key);
   assert.equal(opened.initiatorUri, undefined);
   assert.deepEqual(opened.initiatorUid, uid(aliceUri));
   assert.equal(opened.identitiesHidden, true);
 });
 
-test('a replayed message is ERR_REPLAY; a refused message leaves no replay entry', () => {
+test('a replayed message is ERR_REPLAY; a refused message leaves no replay entry', async () => {
   const cache = new MemoryReplayCache();
   const { bytes } = message('PCK');
   const bad = bytes.slice();
   const inS = bad.length - 129 + 40; // inside s of r || s || PVT
   bad[inS] = (bad[inS] as number) ^ 1;
-  assert.throws(() => openIMessage(bad, receiver({ replayCache: cache })), { code: 'ERR_SIGNATURE' });
+  await assert.rejects(openIMessage(bad, receiver({ replayCache: cache })), { code: 'ERR_SIGNATURE' });
   assert.equal(cache.size, 0);
-  openIMessage(bytes, receiver({ replayCache: cache }));
+  await openIMessage(bytes, receiver({ replayCache: cache }));
   assert.equal(cache.size, 1);
-  assert.throws(() => openIMessage(bytes, receiver({ replayCache: cache })), { name: 'PolicyError', code: 'ERR_REPLAY' });
+  await assert.rejects(openIMessage(bytes, receiver({ replayCache: cache })), { name: 'PolicyError', code: 'ERR_REPLAY' });
 });
 
-test('stale or future timestamps outside the window are ERR_EXPIRED', () => {
+test('stale or future timestamps outside the window are ERR_EXPIRED', async () => {
   const { bytes } = message('PCK', { time: new Date(now.getTime() - 10 * 60_000) });
-  assert.throws(() => openIMessage(bytes, receiver()), { code: 'ERR_EXPIRED', field: 'mikey.payload.T' });
-  openIMessage(bytes, receiver({ windowMs: 20 * 60_000 }));
+  await assert.rejects(openIMessage(bytes, receiver()), { code: 'ERR_EXPIRED', field: 'mikey.payload.T' });
+  await openIMessage(bytes, receiver({ windowMs: 20 * 60_000 }));
 });
 
-test('no RSK for the message key period is ERR_UNKNOWN_KEY; the RSK of another period fails to decapsulate', () => {
+test('no RSK for the message key period is ERR_UNKNOWN_KEY; the RSK of another period fails to decapsulate', async () => {
   const { bytes } = message('CSK');
-  assert.throws(() => openIMessage(bytes, receiver({ recipientFor: () => undefined })), { code: 'ERR_UNKNOWN_KEY' });
+  await assert.rejects(openIMessage(bytes, receiver({ recipientFor: () => undefined })), { code: 'ERR_UNKNOWN_KEY' });
   const otherPeriod = prepareRsk(kms, uid(bobUri, period + 1), extractRsk(sakkeKms.z, uid(bobUri, period + 1)));
-  assert.throws(() => openIMessage(bytes, receiver({ recipientFor: () => otherPeriod })), { code: 'ERR_DECRYPT' });
+  await assert.rejects(openIMessage(bytes, receiver({ recipientFor: () => otherPeriod })), { code: 'ERR_DECRYPT' });
 });
 
-test('a message for someone else, or signed under an untrusted KMS, is refused before decapsulation', () => {
+test('a message for someone else, or signed under an untrusted KMS, is refused before decapsulation', async () => {
   const { bytes } = message('PCK');
-  assert.throws(() => openIMessage(bytes, receiver({ uri: 'sip:carol@example.org' })), { code: 'ERR_UNKNOWN_KEY', field: 'mikey.payload3.idData' });
-  assert.throws(() => openIMessage(bytes, receiver({ trustedKms: () => undefined })), { code: 'ERR_UNKNOWN_KEY', field: 'mikey.payload4.idData' });
+  await assert.rejects(openIMessage(bytes, receiver({ uri: 'sip:carol@example.org' })), { code: 'ERR_UNKNOWN_KEY', field: 'mikey.payload3.idData' });
+  await assert.rejects(openIMessage(bytes, receiver({ trustedKms: () => undefined })), { code: 'ERR_UNKNOWN_KEY', field: 'mikey.payload4.idData' });
   const otherKpak = generateEccsiKmsKey().kpak;
-  assert.throws(() => openIMessage(bytes, receiver({ trustedKms: () => ({ kpak: otherKpak, ...periods }) })), { code: 'ERR_SIGNATURE' });
+  await assert.rejects(openIMessage(bytes, receiver({ trustedKms: () => ({ kpak: otherKpak, ...periods }) })), { code: 'ERR_SIGNATURE' });
 });
 
-test('createIMessage refuses a key ID whose purpose tag is not the key type, and keys that are not 16 octets', () => {
+test('createIMessage refuses a key ID whose purpose tag is not the key type, and keys that are not 16 octets', async () => {
   assert.throws(() => message('GMK', { keyId: generateKeyId('PCK') }), { code: 'ERR_BAD_VALUE', field: 'mikey.keyId.purposeTag' });
   assert.throws(() => message('PCK', { key: rnd(32) }), { code: 'ERR_BAD_LENGTH', field: 'mikey.key' });
 });
 
-test('any single flipped octet is refused with a typed error and never yields a key', () => {
+test('any single flipped octet is refused with a typed error and never yields a key', async () => {
   const { bytes } = message('GMK');
   for (let at = 0; at < bytes.length; at += 7) {
     const bad = bytes.slice();
     bad[at] = (bad[at] as number) ^ 0x40;
-    assert.throws(
-      () => openIMessage(bad, receiver()),
+    await assert.rejects(openIMessage(bad, receiver()),
       (err: unknown) => err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_'),
       `offset ${at}`,
     );

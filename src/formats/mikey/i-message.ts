@@ -230,8 +230,11 @@ function text(data: Uint8Array, field: string): string {
   return fromUtf8(data, field);
 }
 
-/** Opens an I_MESSAGE addressed to this receiver (see the module comment for every check). */
-export function openIMessage(bytes: Uint8Array, ctx: IMessageReceiverContext): OpenedIMessage {
+/**
+ * Opens an I_MESSAGE addressed to this receiver (see the module comment for every check). Async
+ * only for the replay claim, which may go to a shared cache.
+ */
+export async function openIMessage(bytes: Uint8Array, ctx: IMessageReceiverContext): Promise<OpenedIMessage> {
   const m = decodeMikey(bytes);
   const h = m.hdr;
   if (h.dataType !== DATA_TYPE_SAKKE) throw annexE('mikey.hdr.dataType', 'must be 26 (MIKEY-SAKKE)');
@@ -362,11 +365,6 @@ export function openIMessage(bytes: Uint8Array, ctx: IMessageReceiverContext): O
   // Signature over the message up to the SIGN header (RFC 6507 §5.2.2).
   (ctx.verifier ?? new EccsiVerifier(1)).verify(m.signedPart, m.sign.signature, trusted.kpak, initiatorUid);
 
-  const replayKey = toHex(sha256(m.signedPart));
-  if (ctx.replayCache.has(replayKey, now)) {
-    throw new PolicyError(ErrorCode.REPLAY, { field: 'mikey', rule: 'this message was received before', clause: 'RFC 3830 §5.4' });
-  }
-
   const recipient = ctx.recipientFor(keyPeriodNo);
   if (recipient === undefined) {
     throw new PolicyError(ErrorCode.UNKNOWN_KEY, {
@@ -382,7 +380,11 @@ export function openIMessage(bytes: Uint8Array, ctx: IMessageReceiverContext): O
   const gukId = tag.keyType === 'GMK' ? h.csbId : undefined;
   const keyId = gukId !== undefined ? deriveGukId(gukId, deriveUserSalt(key, ctx.uri)) : h.csbId;
 
-  ctx.replayCache.add(replayKey, now + 2 * window);
+  // Last: claim the message in the replay cache (RFC 3830 §5.4), atomically.
+  const replayKey = toHex(sha256(m.signedPart));
+  if (!(await ctx.replayCache.claim(replayKey, now, now + 2 * window))) {
+    throw new PolicyError(ErrorCode.REPLAY, { field: 'mikey', rule: 'this message was received before', clause: 'RFC 3830 §5.4' });
+  }
   return Object.freeze({
     keyType: tag.keyType,
     key,

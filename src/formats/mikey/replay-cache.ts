@@ -1,16 +1,18 @@
 /**
  * Replay protection for received MIKEY messages (RFC 3830 §5.4): a message seen before within its
- * validity window is refused. The interface lets several instances share the cache (Redis, later);
- * `MemoryReplayCache` serves one process. Receivers look first and record only after the whole
- * message passed (STYLE.md §6: change state last).
+ * validity window is refused. Receivers `claim` a message's key only after the whole message
+ * passed (STYLE.md §6: change state last); the claim is atomic, so several instances sharing one
+ * cache (Redis, `src/store/redis-replay-cache.ts`) agree on which of them accepted a message.
+ * `MemoryReplayCache` serves one process.
  */
 
 /** Where seen-message keys are kept until they expire. */
 export interface ReplayCache {
-  /** Whether `key` was recorded and has not expired at `nowMs`. */
-  has(key: string, nowMs: number): boolean;
-  /** Records `key` until `expiresAtMs`. */
-  add(key: string, expiresAtMs: number): void;
+  /**
+   * Records `key` until `expiresAtMs` unless it is already recorded and unexpired at `nowMs`;
+   * true when this call recorded it (the message is new), false when it was there (a replay).
+   */
+  claim(key: string, nowMs: number, expiresAtMs: number): boolean | Promise<boolean>;
 }
 
 /** An in-memory cache bounded in size; expired entries are pruned as it fills. */
@@ -20,14 +22,11 @@ export class MemoryReplayCache implements ReplayCache {
   constructor(maxEntries = 100_000) {
     this.#max = maxEntries;
   }
-  has(key: string, nowMs: number): boolean {
+  claim(key: string, nowMs: number, expiresAtMs: number): boolean {
     const exp = this.#entries.get(key);
-    return exp !== undefined && exp > nowMs;
-  }
-  add(key: string, expiresAtMs: number): void {
+    if (exp !== undefined && exp > nowMs) return false;
     if (this.#entries.size >= this.#max) {
-      const now = Date.now();
-      for (const [k, exp] of this.#entries) if (exp <= now) this.#entries.delete(k);
+      for (const [k, e] of this.#entries) if (e <= nowMs) this.#entries.delete(k);
       // Still full of live entries: drop the oldest (insertion order).
       while (this.#entries.size >= this.#max) {
         const first = this.#entries.keys().next();
@@ -36,6 +35,7 @@ export class MemoryReplayCache implements ReplayCache {
       }
     }
     this.#entries.set(key, expiresAtMs);
+    return true;
   }
   /** Number of entries held. */
   get size(): number {
