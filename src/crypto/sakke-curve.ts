@@ -215,29 +215,10 @@ export class FixedBaseTable {
     return sumAffine(this.terms(k), this.#p);
   }
 
-  /** [k]P in Jacobian form, for 0 <= k < 2^bits. */
+  /** [k]P in Jacobian form (mixed additions of the same terms), for 0 <= k < 2^bits. */
   multiply(k: bigint): JacobianPoint {
-    if (k < 0n || k >= 1n << BigInt(this.#bits)) throw new RangeError('scalar out of range');
-    const p = this.#p;
-    const full = 1 << this.#w;
-    const half = full >> 1;
-    const mask = BigInt(full - 1);
-    const w = BigInt(this.#w);
     let acc: JacobianPoint = INFINITY;
-    let e = k;
-    let carry = 0;
-    for (let i = 0; e > 0n || carry !== 0; i++, e >>= w) {
-      let d = Number(e & mask) + carry;
-      carry = 0;
-      if (d > half) {
-        d -= full;
-        carry = 1;
-      }
-      if (d === 0) continue;
-      const row = this.#windows[i] as AffinePoint[];
-      const pt = row[(d > 0 ? d : -d) - 1] as AffinePoint;
-      acc = jacobianAddAffine(acc, d > 0 ? pt : { x: pt.x, y: p - pt.y }, p);
-    }
+    for (const t of this.terms(k)) acc = jacobianAddAffine(acc, t, this.#p);
     return acc;
   }
 }
