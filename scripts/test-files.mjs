@@ -15,6 +15,7 @@ export const testFiles = [
   'test/formats/i-message.test.ts',
   'test/interop/wolfssl.test.ts',
   'test/interop/tshark.test.ts',
+  'test/store/replay-cache.test.ts',
   'test/cli/cli.test.ts',
   'test/cli/decode-mikey.test.ts',
   'test/cli/mikey-cli.test.ts',
