@@ -13,11 +13,13 @@ export const testFiles = [
   'test/formats/key-material.test.ts',
   'test/formats/mikey.test.ts',
   'test/formats/i-message.test.ts',
+  'test/formats/kms-xml.test.ts',
   'test/interop/wolfssl.test.ts',
   'test/interop/tshark.test.ts',
   'test/store/replay-cache.test.ts',
   'test/cli/cli.test.ts',
   'test/cli/decode-mikey.test.ts',
+  'test/cli/decode-kms.test.ts',
   'test/cli/mikey-cli.test.ts',
   'test/meta/project.test.ts',
 ];

@@ -24,6 +24,7 @@ import { checkKeyMaterial } from '../client/index.js';
 import { runCryptoDemo } from '../demo/crypto-round-trip.js';
 import { toBase64, toHex, utf8 } from '../util/index.js';
 import { printLine, reportError } from './output.js';
+import { registerDecodeKms } from './decode-kms.js';
 
 function usage(field: string, rule: string): ConfigError {
   return new ConfigError(ErrorCode.USAGE, { field, rule });
@@ -117,6 +118,7 @@ export function buildProgram(): Command {
       if (o.json === true) printLine(JSON.stringify(describeMikey(m)));
       else for (const line of describeMikeyText(m)) printLine(line);
     });
+  registerDecodeKms(decode);
 
   const mikey = program.command('mikey').description('MIKEY-SAKKE I_MESSAGEs (TS 33.180 Annex E) with keys from a case file');
   mikey
