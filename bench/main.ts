@@ -37,6 +37,10 @@ interface Result {
 const json = process.argv.includes('--json');
 const itersArg = process.argv.find((a) => a.startsWith('--iterations='));
 const ITER = itersArg !== undefined ? Number(itersArg.split('=')[1]) : 30;
+if (!Number.isSafeInteger(ITER) || ITER < 3) {
+  process.stderr.write('bench: --iterations=N needs an integer N >= 3\n');
+  process.exit(2);
+}
 const ROUNDS = 10;
 const log = (s: string): void => {
   process.stderr.write(s + '\n');

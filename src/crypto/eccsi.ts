@@ -19,8 +19,9 @@
  *
  * Constant time: see p256.ts. SSK arithmetic in BigInt is not constant-time.
  */
-import { createHash, createPublicKey, randomFillSync, verify, type KeyObject } from 'node:crypto';
-import { bigIntToBytes, bytesToBigInt, concatBytes, toBase64Url, toHex } from '../util/index.js';
+import { createPublicKey, randomFillSync, verify, type KeyObject } from 'node:crypto';
+import { sha256 } from './kdf.js';
+import { bigIntToBytes, bytesToBigInt, concatBytes, toBase64Url, toHex, u32be } from '../util/index.js';
 import { CryptoError, ErrorCode, FormatError } from '../errors/index.js';
 import {
   G_BYTES,
@@ -56,18 +57,14 @@ const defaultRng: Rng = (n) => {
   return out;
 };
 
-const sha256 = (...parts: Uint8Array[]): Uint8Array => {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
-};
 
-/** A random scalar in [1, q-1]. */
+/** A random scalar in [1, q-1]; a source that keeps failing (64 draws) is an error, not a hang. */
 function randomScalar(rng: Rng): bigint {
-  for (;;) {
+  for (let i = 0; i < 64; i++) {
     const k = bytesToBigInt(rng(32));
     if (k > 0n && k < Q) return k;
   }
+  throw new CryptoError(ErrorCode.BAD_SCALAR, { field: 'eccsi.rng', rule: 'gave no scalar in [1, q-1] in 64 draws', clause: 'RFC 6507 §5.1.1' });
 }
 
 function scalarOf(bytes: Uint8Array, field: string, clause: string): bigint {
@@ -112,7 +109,8 @@ export interface EccsiPair {
 /** The KMS makes (SSK, PVT) for an identifier (RFC 6507 §5.1.1). */
 export function generateEccsiPair(kms: EccsiKmsKey, id: Uint8Array, rng: Rng = defaultRng): EccsiPair {
   const ksak = scalarOf(kms.ksak, 'eccsi.ksak', 'RFC 6507 §4.2');
-  for (;;) {
+  decodePoint(kms.kpak, 'eccsi.kpak', 'RFC 6507 §4.2');
+  for (let i = 0; i < 64; i++) {
     const v = randomScalar(rng);
     const pvt = mulBaseBytes(v);
     const hs = bytesToBigInt(eccsiHs(kms.kpak, id, pvt));
@@ -120,6 +118,7 @@ export function generateEccsiPair(kms: EccsiKmsKey, id: Uint8Array, rng: Rng = d
     // §5.1.1 step 4: SSK must be non-zero (and a zero would fail validation anyway).
     if (ssk !== 0n) return Object.freeze({ ssk: bigIntToBytes(ssk, 32), pvt });
   }
+  throw new CryptoError(ErrorCode.BAD_SCALAR, { field: 'eccsi.ssk', rule: 'stayed zero in 64 draws', clause: 'RFC 6507 §5.1.1' });
 }
 
 /**
@@ -151,19 +150,14 @@ export interface EccsiSigningKey extends EccsiPair {
   readonly id: Uint8Array;
 }
 
-/**
- * Signs a message (RFC 6507 §5.2.1): returns r || s || PVT (129 octets). `hs` may be passed
- * when already computed for this signer.
- */
-export function signEccsi(
-  message: Uint8Array,
-  key: EccsiSigningKey,
-  rng: Rng = defaultRng,
-  hs: Uint8Array = eccsiHs(key.kpak, key.id, key.pvt),
-): Uint8Array {
+/** Signs a message (RFC 6507 §5.2.1): returns r || s || PVT (129 octets). */
+export function signEccsi(message: Uint8Array, key: EccsiSigningKey, rng: Rng = defaultRng): Uint8Array {
   const clause = 'RFC 6507 §5.2.1';
   const ssk = scalarOf(key.ssk, 'eccsi.ssk', clause);
-  for (;;) {
+  decodePoint(key.kpak, 'eccsi.kpak', clause);
+  decodePoint(key.pvt, 'eccsi.pvt', clause);
+  const hs = eccsiHs(key.kpak, key.id, key.pvt);
+  for (let i = 0; i < 64; i++) {
     const j = randomScalar(rng);
     // r = x([j]G), the 32 octets after the 0x04 of OpenSSL's encoding.
     const rBytes = mulBaseBytes(j).slice(1, 33);
@@ -175,6 +169,7 @@ export function signEccsi(
     if (s === 0n) continue;
     return concatBytes(rBytes, bigIntToBytes(s, 32), key.pvt);
   }
+  throw new CryptoError(ErrorCode.BAD_SCALAR, { field: 'eccsi.j', rule: 'no usable j in 64 draws', clause });
 }
 
 interface SignerEntry {
@@ -205,6 +200,7 @@ export class EccsiVerifier {
   readonly #max: number;
   /** `maxSigners` bounds the cache (least recently added entries are dropped first). */
   constructor(maxSigners = 4096) {
+    if (!Number.isSafeInteger(maxSigners) || maxSigners < 1) throw new RangeError('maxSigners must be a positive integer');
     this.#max = maxSigners;
   }
 
@@ -214,10 +210,10 @@ export class EccsiVerifier {
     const { r, s, pvt } = splitSignature(sig);
     if (r === 0n || r >= P || s === 0n || s >= Q) signatureFailure('eccsi.signature', clause);
     const hs = eccsiHs(kpak, id, pvt);
-    // Keyed by the exact inputs (not HS, whose input concatenation is ambiguous), so a hit
-    // means KPAK, ID and PVT were all checked before.
-    const cacheKey = `${toHex(kpak)}.${toHex(id)}.${toHex(pvt)}`;
-    let entry = this.#signers.get(cacheKey);
+    // Keyed by a hash of the length-prefixed inputs (not HS, whose input concatenation is
+    // ambiguous), so a hit means these exact KPAK, ID and PVT verified a signature before.
+    const cacheKey = toHex(sha256(u32be(kpak.length), kpak, u32be(id.length), id, pvt));
+    const entry = this.#signers.get(cacheKey);
     if (entry === undefined) {
       // Step 1: PVT on the curve; step 4: Y = [HS]PVT + KPAK.
       const kpakPt = decodePoint(kpak, 'eccsi.kpak', clause);
@@ -225,13 +221,13 @@ export class EccsiVerifier {
       const hsq = modQ(bytesToBigInt(hs));
       const y = hsq === 0n ? kpakPt : mulPoint(hsq, pvtPt).add(kpakPt);
       if (y.is0()) signatureFailure('eccsi.signature', clause);
-      entry = { y, key: undefined };
+      if (!verifyExact(message, hs, r, s, y)) signatureFailure('eccsi.signature', clause);
+      // Cached only once a signature verified, so failures cannot push signers out.
       if (this.#signers.size >= this.#max) {
         const oldest = this.#signers.keys().next();
         if (oldest.done !== true) this.#signers.delete(oldest.value);
       }
-      this.#signers.set(cacheKey, entry);
-      if (!verifyExact(message, hs, r, s, y)) signatureFailure('eccsi.signature', clause);
+      this.#signers.set(cacheKey, { y, key: undefined });
       return;
     }
     const ok = r < Q && r >= P - Q ? verifyNative(message, hs, r, s, entry) : verifyExact(message, hs, r, s, entry.y);

@@ -15,6 +15,7 @@ function blocksFor(n: bigint): number {
 
 /** HashToIntegerRange(s, n, SHA-256), RFC 6508 §5.1. */
 export function hashToIntegerRange(s: Uint8Array, n: bigint): bigint {
+  if (n < 2n) throw new RangeError('HashToIntegerRange needs n >= 2');
   const a = sha256(s);
   let h: Uint8Array = new Uint8Array(32);
   const parts: Uint8Array[] = [];

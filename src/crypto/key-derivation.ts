@@ -30,6 +30,14 @@ function checkKey(key: Uint8Array, field: string, clause: string): void {
   }
 }
 
+/** A 32-bit key identifier, checked (never silently wrapped). */
+function keyIdOctets(id: number, field: string): Uint8Array {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
+    throw new FormatError(ErrorCode.BAD_VALUE, { field, rule: 'must be a 32-bit unsigned integer', clause: 'TS 33.180 Annex G' });
+  }
+  return u32be(id);
+}
+
 /** The 128 least significant bits for a 128-bit key, the whole output for a 256-bit key. */
 const fit = (out: Uint8Array, key: Uint8Array): Uint8Array => (key.length === 16 ? out.slice(16) : out);
 
@@ -41,7 +49,10 @@ export function deriveUserSalt(gmk: Uint8Array, mcServiceUserId: string): number
 }
 
 /** GUK-ID = GMK-ID XOR User Salt (the salt covers the 28 low bits; the purpose tag stays). */
-export const deriveGukId = (gmkId: number, userSalt: number): number => (gmkId ^ (userSalt & 0x0fff_ffff)) >>> 0;
+export function deriveGukId(gmkId: number, userSalt: number): number {
+  keyIdOctets(gmkId, 'gmkId');
+  return (gmkId ^ (userSalt & 0x0fff_ffff)) >>> 0;
+}
 
 /** GMK-ID from a received GUK-ID and the receiver's own salt (§5.2.1: XOR is its own inverse). */
 export const gmkIdFromGukId = deriveGukId;
@@ -55,11 +66,11 @@ export function deriveXmlKey(
 ): Uint8Array {
   checkKey(xpk, 'xpk', 'TS 33.180 §F.1.4');
   const fc = purpose === 'confidentiality' ? KdfFc.SIGNALLING_CONFIDENTIALITY : KdfFc.SIGNALLING_INTEGRITY;
-  return fit(kdf(xpk, fc, [mcServiceUserId, u32be(xpkId)]), xpk);
+  return fit(kdf(xpk, fc, [mcServiceUserId, keyIdOctets(xpkId, 'xpkId')]), xpk);
 }
 
 /** The DPCK from a DPPK and its identifier (§F.1.5). */
 export function deriveDpck(dppk: Uint8Array, dppkId: number): Uint8Array {
   checkKey(dppk, 'dppk', 'TS 33.180 §F.1.5');
-  return fit(kdf(dppk, KdfFc.MCDATA_PAYLOAD, [u32be(dppkId)]), dppk);
+  return fit(kdf(dppk, KdfFc.MCDATA_PAYLOAD, [keyIdOctets(dppkId, 'dppkId')]), dppk);
 }

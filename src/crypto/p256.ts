@@ -1,6 +1,6 @@
 /**
- * P-256 as ECCSI uses it (RFC 6507 §4.1, with the NIST P-256 parameters of RFC 6509 §... /
- * TS 33.180 Annex E). Scalar multiplications run on node:crypto (OpenSSL): [k]G through an ECDH
+ * P-256 as ECCSI uses it (RFC 6507 §4.1; MIKEY-SAKKE fixes NIST P-256 with SHA-256, RFC 6509 §2.1
+ * and TS 33.180 Annex E). Scalar multiplications run on node:crypto (OpenSSL): [k]G through an ECDH
  * key object, and the x-coordinate of [k]Q through ECDH key agreement; a full [k]Q is recovered
  * from two such x-coordinates (see `mulPoint`). Point decoding, on-curve checks and single
  * additions use @noble/curves.
@@ -34,7 +34,7 @@ export const modQ = (a: bigint): bigint => {
   return r < 0n ? r + Q : r;
 };
 
-/** a^-1 mod q for a in [1, q) (extended Euclid on BigInt); throws on 0. */
+/** a^-1 mod q for a in [1, q) (Lehmer's extended Euclid, fp.ts); throws on 0. */
 export function invQ(a: bigint): bigint {
   return invMod(a, Q);
 }
@@ -63,11 +63,11 @@ export function decodePoint(bytes: Uint8Array, field: string, clause: string): P
 /** 0x04 || x || y of a point that is not infinity. */
 export const encodePoint = (pt: P256Point): Uint8Array => pt.toBytes(false);
 
-const ecdh = createECDH('prime256v1');
-
 /** [k]G as 0x04 || x || y for k in [1, q), computed by OpenSSL. */
 export function mulBaseBytes(k: bigint): Uint8Array {
   if (k <= 0n || k >= Q) throw new RangeError('scalar out of range');
+  // A fresh ECDH object per product: no scalar (KSAK, v, j) outlives the call in module state.
+  const ecdh = createECDH('prime256v1');
   ecdh.setPrivateKey(bigIntToBytes(k, 32));
   return new Uint8Array(ecdh.getPublicKey());
 }
@@ -79,6 +79,7 @@ export function mulBase(k: bigint): P256Point {
 
 /** x([k]Q) for k in [1, q) and Q a valid point, computed by OpenSSL's ECDH. */
 function mulX(k: bigint, pt: Uint8Array): bigint {
+  const ecdh = createECDH('prime256v1');
   ecdh.setPrivateKey(bigIntToBytes(k, 32));
   return bytesToBigInt(ecdh.computeSecret(pt));
 }
@@ -90,10 +91,10 @@ function mulX(k: bigint, pt: Uint8Array): bigint {
  */
 export function mulPoint(k: bigint, q: P256Point): P256Point {
   if (k <= 0n || k >= Q) throw new RangeError('scalar out of range');
+  if (k === Q - 1n) return q.negate();
   const qBytes = q.toBytes(false);
   const x = mulX(k, qBytes);
   const cand = Point.fromBytes(new Uint8Array([0x02, ...bigIntToBytes(x, 32)]));
-  if (k === Q - 1n) return q.negate();
   const x1 = mulX(k + 1n, qBytes);
   const sum = cand.add(q);
   return !sum.is0() && sum.x === x1 ? cand : cand.negate();

@@ -241,8 +241,4 @@ export function pfpValue(v: Fp2, p: bigint): bigint {
   return mod(v.b * invMod(v.a, p), p);
 }
 
-/** The product of two F_p^2 elements. */
-export function fp2Multiply(x: Fp2, y: Fp2, p: bigint): Fp2 {
-  return { a: mod(x.a * y.a - x.b * y.b, p), b: mod(x.a * y.b + x.b * y.a, p) };
-}
 

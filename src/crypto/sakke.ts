@@ -110,8 +110,7 @@ export function decodeSakkePoint(bytes: Uint8Array, field: string, clause: strin
   return pt;
 }
 
-function affineOf(pt: AffinePoint | null, field: string, clause: string): AffinePoint {
-  const a = pt;
+function affineOf(a: AffinePoint | null, field: string, clause: string): AffinePoint {
   if (a === null) {
     throw new CryptoError(ErrorCode.BAD_SCALAR, { field, rule: 'result is the point at infinity', clause });
   }
@@ -197,8 +196,7 @@ export function extractRsk(z: Uint8Array, id: Uint8Array): Uint8Array {
  * table built on first use. One per KMS a client trusts.
  */
 export class SakkePublicKey {
-  /** Z_T as 0x04 || x || y. */
-  readonly encoded: Uint8Array;
+  readonly #encoded: Uint8Array;
   readonly point: AffinePoint;
   /** The Miller lines of Z (for RSK checks); computing them proves Z has order q. */
   readonly lines: MillerLines;
@@ -216,7 +214,12 @@ export class SakkePublicKey {
         clause,
       });
     }
-    this.encoded = zT.slice();
+    this.#encoded = zT.slice();
+  }
+
+  /** Z_T as 0x04 || x || y (a copy). */
+  get encoded(): Uint8Array {
+    return this.#encoded.slice();
   }
 
   /** The table terms whose sum is [k]Z (see FixedBaseTable.terms). */
@@ -239,13 +242,21 @@ export class SakkePublicKey {
  * written to often; `encapsulateSsv` without it uses the P and Z tables.
  */
 export class SakkePeer {
-  readonly id: Uint8Array;
   readonly kms: SakkePublicKey;
+  readonly #id: Uint8Array;
   readonly #table: FixedBaseTable;
   constructor(kms: SakkePublicKey, id: Uint8Array) {
     this.kms = kms;
-    this.id = id.slice();
+    this.#id = id.slice();
     this.#table = new FixedBaseTable(kms.identityPoint(id), p, Q_BITS, 8);
+  }
+  /** The peer's identifier (a copy). */
+  get id(): Uint8Array {
+    return this.#id.slice();
+  }
+  /** Whether this peer is `id` under `kms`. */
+  matches(kms: SakkePublicKey, id: Uint8Array): boolean {
+    return this.kms === kms && equalBytes(this.#id, id);
   }
   /** [r]I_b (null for infinity). */
   multiply(r: bigint): AffinePoint | null {
@@ -265,7 +276,7 @@ export function encapsulateSsv(kms: SakkePublicKey, id: Uint8Array, ssv: Uint8Ar
   const r = rOf(ssv, id);
   if (r === 0n) throw new CryptoError(ErrorCode.BAD_SCALAR, { field: 'sakke.ssv', rule: 'r must be non-zero', clause });
   let rPoint: AffinePoint | null;
-  if (peer !== undefined && peer.kms === kms && equalBytes(peer.id, id)) {
+  if (peer !== undefined && peer.matches(kms, id)) {
     rPoint = peer.multiply(r);
   } else {
     // [r]([b]P + Z) = [r·b mod q]P + [r]Z, all table terms summed in one tree.
@@ -317,7 +328,7 @@ export function validateRsk(kms: SakkePublicKey, id: Uint8Array, rsk: Uint8Array
  * RSK) and a fixed-base table of the holder's own I_b for the re-derivation check.
  */
 export class SakkeRecipient {
-  readonly id: Uint8Array;
+  readonly #id: Uint8Array;
   readonly kms: SakkePublicKey;
   readonly #lines: MillerLines;
   #own: FixedBaseTable | undefined;
@@ -325,9 +336,14 @@ export class SakkeRecipient {
   /** @internal use prepareRsk */
   constructor(kms: SakkePublicKey, id: Uint8Array, lines: MillerLines, identity: AffinePoint) {
     this.kms = kms;
-    this.id = id.slice();
+    this.#id = id.slice();
     this.#lines = lines;
     this.#identity = identity;
+  }
+
+  /** The holder's identifier (a copy). */
+  get id(): Uint8Array {
+    return this.#id.slice();
   }
 
   /** Decapsulates R || H (RFC 6508 §6.2.2); returns the SSV or throws ERR_DECRYPT. */
@@ -348,7 +364,7 @@ export class SakkeRecipient {
     if (v.a % p === 0n) decryptFailure();
     const w = pfp(v);
     const ssv = bigIntToBytes(h ^ maskOf(w), N_BYTES);
-    const r = rOf(ssv, this.id);
+    const r = rOf(ssv, this.#id);
     if (r === 0n) decryptFailure();
     this.#own ??= new FixedBaseTable(this.#identity, p, Q_BITS, 9);
     // TEST = [r]I_b must equal R.

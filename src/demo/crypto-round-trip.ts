@@ -19,14 +19,14 @@ import {
   signEccsi,
   validateEccsiPair,
 } from '../crypto/index.js';
-import { concatBytes, equalBytes, toHex } from '../util/index.js';
+import { concatBytes, equalBytes, toHex, u32be } from '../util/index.js';
 
 /** One printed step. */
 export type DemoLog = (step: string, clause: string, detail?: string) => void;
 
 const short = (b: Uint8Array): string => `${toHex(b.subarray(0, 8))}… (${b.length} octets)`;
 
-/** Runs the round trip, printing each step; resolves true when every check passed. */
+/** Runs the round trip, printing each step; returns true when every check passed. */
 export function runCryptoDemo(log: DemoLog, now = new Date()): boolean {
   const kmsUri = 'kms.example.org';
   const userKeyPeriod = 2_592_000;
@@ -44,7 +44,7 @@ export function runCryptoDemo(log: DemoLog, now = new Date()): boolean {
 
   const aliceSigning = generateEccsiPair(eccsiKms, alice);
   const bobRsk = extractRsk(sakkeKms.z, bob);
-  log('KMS issues Alice an SSK/PVT and Bob an RSK', 'TS 33.180 Annex D.3.3, RFC 6507 §5.1.1, RFC 6508 §6.1.1', `PVT ${short(aliceSigning.pvt)}, RSK ${short(bobRsk)}`);
+  log('KMS issues Alice an SSK/PVT and Bob an RSK', 'TS 33.180 Annex D.3.3, RFC 6507 §5.1.1, RFC 6508 §6.1.1', `PVT ${short(aliceSigning.pvt)} (public); the SSK and RSK are secret and not shown`);
 
   validateEccsiPair(eccsiKms.kpak, alice, aliceSigning);
   log('Alice validates her SSK/PVT: KPAK = [SSK]G - [HS]PVT', 'RFC 6507 §5.1.2');
@@ -57,7 +57,7 @@ export function runCryptoDemo(log: DemoLog, now = new Date()): boolean {
   const encapsulated = encapsulateSsv(kms, bob, pck);
   log(`Alice makes a PCK (PCK-ID 0x${pckId.toString(16).padStart(8, '0')}, purpose tag 1) and encapsulates it to Bob`, 'TS 33.180 §7.2, Annex G, RFC 6508 §6.2.1', `R || H ${short(encapsulated)}`);
 
-  const signed = concatBytes(encapsulated, Uint8Array.of(pckId >>> 24, (pckId >>> 16) & 0xff, (pckId >>> 8) & 0xff, pckId & 0xff));
+  const signed = concatBytes(encapsulated, u32be(pckId));
   const signature = signEccsi(signed, { ...aliceSigning, kpak: eccsiKms.kpak, id: alice });
   log('Alice signs the message with ECCSI', 'RFC 6507 §5.2.1', `signature r || s || PVT ${short(signature)}`);
 

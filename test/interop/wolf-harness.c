@@ -159,6 +159,7 @@ static int cmpd(const void* a, const void* b) {
 static void rnd(byte* b, word32 n) { wc_RNG_GenerateBlock(&rng, b, n); }
 
 static int bench(const char* op, int iters) {
+  if (iters < 1 || iters > 100000) return -1;
   double* t = calloc((size_t)iters, sizeof(double));
   int total = iters + 2, ok = 0;
   SakkeKey sk; EccsiKey ek;
