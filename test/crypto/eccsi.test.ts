@@ -488,3 +488,38 @@ test('verification failures are CryptoError or FormatError, never anything else,
     { numRuns: 200 },
   );
 });
+
+test('signEccsi decodes the signer keys: a 64-octet PVT or a KPAK off the curve is refused', () => {
+  const kmsKey = generateEccsiKmsKey();
+  const me = Uint8Array.of(1, 2, 3);
+  const pair = generateEccsiPair(kmsKey, me);
+  assert.throws(() => signEccsi(Uint8Array.of(1), { ...pair, pvt: pair.pvt.subarray(1), kpak: kmsKey.kpak, id: me }), {
+    code: 'ERR_BAD_LENGTH',
+    field: 'eccsi.pvt',
+  });
+  const offCurve = kmsKey.kpak.slice();
+  offCurve[64] = (offCurve[64] as number) ^ 1;
+  assert.throws(() => signEccsi(Uint8Array.of(1), { ...pair, kpak: offCurve, id: me }), { code: 'ERR_NOT_ON_CURVE', field: 'eccsi.kpak' });
+  assert.throws(() => generateEccsiPair({ ...kmsKey, kpak: offCurve }, me), { code: 'ERR_NOT_ON_CURVE', field: 'eccsi.kpak' });
+});
+
+test('an rng that never yields a usable scalar is a typed error, not a hang', () => {
+  const kmsKey = generateEccsiKmsKey();
+  assert.throws(() => generateEccsiPair(kmsKey, Uint8Array.of(1), () => new Uint8Array(32)), { code: 'ERR_BAD_SCALAR', field: 'eccsi.rng' });
+});
+
+test('a signer whose signature fails is not cached: its valid signatures later take the first-verification path', () => {
+  const kmsKey = generateEccsiKmsKey();
+  const me = Uint8Array.of(9);
+  const pair = generateEccsiPair(kmsKey, me);
+  const msg = Uint8Array.of(1, 2, 3);
+  const good = signEccsi(msg, { ...pair, kpak: kmsKey.kpak, id: me });
+  const bad = good.slice();
+  bad[40] = (bad[40] as number) ^ 1;
+  const v = new EccsiVerifier(1);
+  assert.throws(() => v.verify(msg, bad, kmsKey.kpak, me), { code: 'ERR_SIGNATURE' });
+  v.verify(msg, good, kmsKey.kpak, me);
+  v.verify(msg, good, kmsKey.kpak, me);
+  assert.throws(() => v.verify(msg, bad, kmsKey.kpak, me), { code: 'ERR_SIGNATURE' });
+  assert.throws(() => new EccsiVerifier(Number.NaN), RangeError);
+});

@@ -175,3 +175,12 @@ test('keys of other lengths are ERR_BAD_LENGTH naming the key', () => {
     assert.throws(() => deriveDpck(k, 1), { code: 'ERR_BAD_LENGTH', field: 'dppk' });
   }
 });
+
+test('key IDs outside 32 bits are refused, never wrapped, before they enter the KDF (Annex G)', () => {
+  const key = new Uint8Array(16);
+  for (const bad of [-1, 2 ** 32, 2 ** 32 + 5, 1.5, Number.NaN]) {
+    assert.throws(() => deriveXmlKey(key, 'integrity', 'sip:a@x', bad), { code: 'ERR_BAD_VALUE', field: 'xpkId' }, String(bad));
+    assert.throws(() => deriveDpck(key, bad), { code: 'ERR_BAD_VALUE', field: 'dppkId' }, String(bad));
+    assert.throws(() => deriveGukId(bad, 0), { code: 'ERR_BAD_VALUE', field: 'gmkId' }, String(bad));
+  }
+});
