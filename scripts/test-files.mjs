@@ -17,6 +17,8 @@ export const testFiles = [
   'test/interop/wolfssl.test.ts',
   'test/interop/tshark.test.ts',
   'test/store/replay-cache.test.ts',
+  'test/store/secret-box.test.ts',
+  'test/store/kms-store.test.ts',
   'test/cli/cli.test.ts',
   'test/cli/decode-mikey.test.ts',
   'test/cli/decode-kms.test.ts',

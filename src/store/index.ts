@@ -1,2 +1,20 @@
 /** Storage and shared state behind interfaces: Redis-backed replay cache (more stores follow). */
 export { RedisReplayCache } from './redis-replay-cache.js';
+export { openDatabase, type StoreDatabase, type StoreDialect, type OpenDatabaseOptions } from './database.js';
+export { migrateToLatest, migrationNames, countAppliedMigrations, StoreMigrationProvider } from './migrations.js';
+export { SecretBox, loadStorageKey, storeAad, STORAGE_KEY_ENV, type StorageKeySource } from './secret-box.js';
+export { KyselyKmsStore, type KmsStoreOptions } from './kms-store.js';
+export type {
+  KmsStore,
+  KmsDomain,
+  NewKmsDomain,
+  KmsUser,
+  NewKmsUser,
+  UserPageRequest,
+  KmsUserPage,
+  KmsKeySet,
+  NewKmsKeySet,
+  KmsClientKeys,
+  NewKmsClientKeys,
+} from './kms-records.js';
+export type { StoreTables } from './tables.js';

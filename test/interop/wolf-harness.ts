@@ -1,93 +1,154 @@
 /**
- * The wolfSSL peer for interop tests and benchmarks: builds wolf-harness.c against Debian's
- * libwolfssl (cached in build/, rebuilt when the source is newer) and talks to it over its line
- * protocol. A missing compiler or library is an error that names the packages: the peer is
- * required, never skipped.
+ * The wolfSSL peer for interop tests and benchmarks: builds test/interop/wolf-harness.c against
+ * Debian's libwolfssl (ECCSI RFC 6507, SAKKE RFC 6508 / RFC 6509 parameter set 1) into
+ * build/wolf-harness and talks to it over a line protocol: one request line in, one reply line out
+ * ("ok <hex> ..." or "err <reason>"). A missing compiler or library is an error, never a skip.
  */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { createInterface, type Interface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..', '..');
-const source = join(here, 'wolf-harness.c');
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const source = join(root, 'test', 'interop', 'wolf-harness.c');
 const binary = join(root, 'build', 'wolf-harness');
 
-/** Builds the harness when missing or older than its source; returns the binary's path. */
+const HEX = '0123456789abcdef';
+
+function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += (HEX[b >> 4] as string) + (HEX[b & 15] as string);
+  return s;
+}
+
+function stderrOf(e: unknown): string {
+  if (typeof e === 'object' && e !== null && 'stderr' in e) {
+    const err = (e as { stderr: unknown }).stderr;
+    if (err instanceof Uint8Array) return new TextDecoder().decode(err).trim();
+    if (typeof err === 'string') return err.trim();
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Compiles the harness when the binary is missing or older than its source; returns its path.
+ * Compiles to a private temporary file and renames it, so parallel test files never see a
+ * half-written binary.
+ */
 export function buildWolfHarness(): string {
   if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return binary;
   mkdirSync(dirname(binary), { recursive: true });
+  const tmp = `${binary}.${process.pid}.tmp`;
   try {
-    execFileSync('cc', ['-O2', '-Wall', '-o', binary, source, '-lwolfssl'], { stdio: 'pipe' });
-  } catch (err) {
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
+    execFileSync('cc', ['-O2', '-o', tmp, source, '-lwolfssl'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    renameSync(tmp, binary);
+  } catch (e) {
+    rmSync(tmp, { force: true });
     throw new Error(
-      'wolfSSL peer unavailable: install libwolfssl-dev and a C compiler ' +
-        `(apt-get install -y libwolfssl-dev gcc)\n${stderr}`,
+      'wolfSSL peer unavailable: install libwolfssl-dev and a C compiler (apt-get install -y libwolfssl-dev gcc)\n' +
+        stderrOf(e),
     );
   }
   return binary;
 }
 
-const hex = (b: Uint8Array): string => (b.length === 0 ? '-' : Buffer.from(b).toString('hex'));
+type Arg = Uint8Array | string | number;
 
-/** A running harness; requests are answered one at a time, in order. */
+function encodeArg(a: Arg): string {
+  if (a instanceof Uint8Array) return a.length === 0 ? '-' : toHex(a);
+  if (typeof a === 'number') {
+    if (!Number.isSafeInteger(a)) throw new Error(`wolf-harness: bad number argument ${a}`);
+    return String(a);
+  }
+  if (a === '') return '-';
+  if (/\s/.test(a)) throw new Error('wolf-harness: string arguments cannot contain whitespace');
+  return a;
+}
+
+interface Pending {
+  resolve: (line: string) => void;
+  reject: (e: Error) => void;
+}
+
+/** One running harness process; calls are answered one at a time, in order. */
 export class WolfHarness {
-  readonly #child: ChildProcessWithoutNullStreams;
-  readonly #lines: Interface;
-  readonly #waiting: ((line: string) => void)[] = [];
-  #chain: Promise<unknown> = Promise.resolve();
-  #exited = false;
+  private readonly child: ChildProcessByStdio<Writable, Readable, null>;
+  private readonly lines: Interface;
+  private readonly exited: Promise<void>;
+  private queue: Promise<void> = Promise.resolve();
+  private pending: Pending | undefined;
+  private dead: Error | undefined;
 
   private constructor(path: string) {
-    this.#child = spawn(path, [], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.#child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
-    this.#child.on('exit', () => {
-      this.#exited = true;
-      for (const w of this.#waiting.splice(0)) w('err harness-exited');
+    this.child = spawn(path, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.lines = createInterface({ input: this.child.stdout, crlfDelay: Infinity });
+    this.lines.on('line', (line) => {
+      const p = this.pending;
+      this.pending = undefined;
+      if (p !== undefined) p.resolve(line);
     });
-    this.#lines = createInterface({ input: this.#child.stdout });
-    this.#lines.on('line', (line) => {
-      const w = this.#waiting.shift();
-      if (w !== undefined) w(line);
+    this.exited = new Promise((resolve) => {
+      this.child.once('close', (code, signal) => {
+        this.fail(new Error(`wolfssl harness exited (code ${String(code)}, signal ${String(signal)})`));
+        resolve();
+      });
     });
+    this.child.once('error', (e) => this.fail(new Error(`wolfssl harness: ${e.message}`)));
+    this.child.stdin.on('error', (e) => this.fail(new Error(`wolfssl harness stdin: ${e.message}`)));
   }
 
-  /** Builds (if needed) and starts the harness. */
+  /** Builds the harness if needed and starts it. */
   static start(): WolfHarness {
     return new WolfHarness(buildWolfHarness());
   }
 
-  /** Sends one request; resolves with the reply's fields after `ok`, rejects on `err`. */
-  call(op: string, ...args: (Uint8Array | string | number)[]): Promise<string[]> {
-    const line = [op, ...args.map((a) => (a instanceof Uint8Array ? hex(a) : String(a)))].join(' ');
-    const next = this.#chain.then(
-      () =>
-        new Promise<string[]>((resolve, reject) => {
-          if (this.#exited) {
-            reject(new Error(`wolfssl ${op}: harness-exited`));
-            return;
-          }
-          this.#waiting.push((reply) => {
-            const [head, ...rest] = reply.split(' ');
-            if (head === 'ok') resolve(rest);
-            else reject(new Error(`wolfssl ${op}: ${rest.join(' ') || reply}`));
-          });
-          this.#child.stdin.write(line + '\n');
-        }),
-    );
-    this.#chain = next.catch(() => undefined);
-    return next;
+  private fail(e: Error): void {
+    this.dead ??= e;
+    const p = this.pending;
+    this.pending = undefined;
+    if (p !== undefined) p.reject(e);
   }
 
-  /** Ends the harness. */
+  private roundTrip(line: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      if (this.dead !== undefined) {
+        reject(this.dead);
+        return;
+      }
+      this.pending = { resolve, reject };
+      this.child.stdin.write(line + '\n');
+    });
+  }
+
+  /**
+   * Sends `op args...`; resolves with the fields after "ok", rejects with
+   * Error("wolfssl <op>: <reason>") on "err".
+   */
+  async call(op: string, ...args: Arg[]): Promise<string[]> {
+    const line = [encodeArg(op), ...args.map(encodeArg)].join(' ');
+    const run = this.queue.then(() => this.roundTrip(line));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    const reply = await run;
+    const fields = reply.trim().split(/\s+/).filter((f) => f !== '');
+    if (fields[0] === 'ok') return fields.slice(1);
+    if (fields[0] === 'err') throw new Error(`wolfssl ${op}: ${fields.slice(1).join(' ') || 'failed'}`);
+    throw new Error(`wolfssl ${op}: unexpected reply ${JSON.stringify(reply.slice(0, 80))}`);
+  }
+
+  /** Asks the harness to quit (after any queued calls) and waits for it to exit. */
   async close(): Promise<void> {
-    if (this.#exited) return;
-    const done = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.stdin.end('quit\n');
-    await done;
-    this.#lines.close();
+    await this.queue;
+    if (this.dead === undefined) {
+      this.child.stdin.end('quit\n');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    this.lines.close();
   }
 }

@@ -1,0 +1,108 @@
+/**
+ * The records of the KMS's durable state and the `KmsStore` interface (TS 33.180 §5.3 KMS):
+ * domains with their master secrets, users, per-period key sets, client transport keys and
+ * groups. Key material is `Uint8Array` in and out; how it is kept is the implementation's
+ * business (kms-store.ts wraps every secret).
+ */
+/** A KMS domain: user key period, public keys and master secrets. */
+export interface KmsDomain {
+  readonly kmsUri: string;
+  /** UserKeyPeriod of the KMS certificate, seconds. */
+  readonly userKeyPeriod: number;
+  /** UserKeyOffset of the KMS certificate, seconds. */
+  readonly userKeyOffset: number;
+  /** Z_T, the KMS public key for SAKKE (RFC 6508). */
+  readonly pubEncKey: Uint8Array;
+  /** KPAK, the KMS public authentication key for ECCSI (RFC 6507). */
+  readonly pubAuthKey: Uint8Array;
+  /** z, the SAKKE master secret (stored wrapped). */
+  readonly z: Uint8Array;
+  /** KSAK, the ECCSI master secret (stored wrapped). */
+  readonly ksak: Uint8Array;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+}
+/** A domain to create. */
+export type NewKmsDomain = Omit<KmsDomain, 'createdAt'>;
+
+/** A user of a KMS domain. */
+export interface KmsUser {
+  readonly userUri: string;
+  readonly mcServiceId: string | undefined;
+  readonly createdAt: number;
+}
+/** A user to add. */
+export interface NewKmsUser {
+  readonly userUri: string;
+  readonly mcServiceId?: string | undefined;
+}
+/** Which page of users to list: up to `limit` after the URI `after`. */
+export interface UserPageRequest {
+  readonly after?: string | undefined;
+  readonly limit?: number | undefined;
+}
+/** One page of users, ordered by URI; `next` continues after the last one. */
+export interface KmsUserPage {
+  readonly users: readonly KmsUser[];
+  readonly next: string | undefined;
+}
+
+/** The key set issued to a user for one user key period. */
+export interface KmsKeySet {
+  readonly kmsUri: string;
+  readonly userUri: string;
+  readonly keyPeriodNo: number;
+  /** UID, the identifier derived for the period (TS 33.180 §F.2.1). */
+  readonly userId: Uint8Array;
+  /** RSK, the SAKKE receiver secret key (stored wrapped). */
+  readonly rsk: Uint8Array;
+  /** SSK, the ECCSI secret signing key (stored wrapped). */
+  readonly ssk: Uint8Array;
+  /** PVT, the ECCSI public validation token. */
+  readonly pvt: Uint8Array;
+  readonly issuedAt: number;
+}
+/** A key set to store. */
+export type NewKmsKeySet = Omit<KmsKeySet, 'issuedAt'>;
+
+/** The transport keys of a KMS client (TS 33.180 §D.3.2 TrK, InK). */
+export interface KmsClientKeys {
+  readonly clientId: string;
+  readonly trk: Uint8Array;
+  readonly ink: Uint8Array | undefined;
+  readonly createdAt: number;
+}
+/** Client keys to store. */
+export interface NewKmsClientKeys {
+  readonly clientId: string;
+  readonly trk: Uint8Array;
+  readonly ink?: Uint8Array | undefined;
+}
+
+/** The KMS's storage. */
+export interface KmsStore {
+  /** Creates the domain unless it exists; returns the stored one (the first writer's). */
+  createDomain(domain: NewKmsDomain): Promise<KmsDomain>;
+  getDomain(kmsUri: string): Promise<KmsDomain | undefined>;
+  /** Adds users in one transaction, skipping those present; returns how many were new. */
+  addUsers(kmsUri: string, users: readonly NewKmsUser[]): Promise<number>;
+  hasUser(kmsUri: string, userUri: string): Promise<boolean>;
+  getUser(kmsUri: string, userUri: string): Promise<KmsUser | undefined>;
+  /** Users ordered by URI, `limit` (default 100, at most 1000) after `after`. */
+  listUsers(kmsUri: string, page?: UserPageRequest): Promise<KmsUserPage>;
+  /** Stores a key set unless one exists for (kms, user, period); returns the stored one. */
+  putKeySet(keySet: NewKmsKeySet): Promise<KmsKeySet>;
+  getKeySet(kmsUri: string, userUri: string, keyPeriodNo: number): Promise<KmsKeySet | undefined>;
+  /** Stores a client's keys unless present; returns the stored ones. */
+  putClientKeys(keys: NewKmsClientKeys): Promise<KmsClientKeys>;
+  getClientKeys(clientId: string): Promise<KmsClientKeys | undefined>;
+  /** Removes a client's keys (for rotation); true when there were some. */
+  deleteClientKeys(clientId: string): Promise<boolean>;
+  /** Creates a group unless present. */
+  createGroup(kmsUri: string, groupUri: string): Promise<void>;
+  /** Adds users of the domain to a group, skipping present ones; returns how many were new. */
+  addGroupMembers(kmsUri: string, groupUri: string, userUris: readonly string[]): Promise<number>;
+  removeGroupMember(kmsUri: string, groupUri: string, userUri: string): Promise<boolean>;
+  /** Member URIs, ordered. */
+  listGroupMembers(kmsUri: string, groupUri: string): Promise<readonly string[]>;
+}

@@ -1,0 +1,87 @@
+/**
+ * The row types of the store's tables, as Kysely sees them (docs/store.md). Every column reads
+ * as `unknown`: the two drivers hand back different JavaScript types (PostgreSQL's `bigint`
+ * arrives as a string, SQLite's as a number), so each value is checked as it is read
+ * (kms-store.ts), never asserted. Writes are typed. Key material is hex text; secrets are
+ * `v1.…` text from secret-box.ts; times are milliseconds since the epoch.
+ */
+import type { ColumnType } from 'kysely';
+
+/** A text column. */
+export type TextColumn = ColumnType<unknown, string, string>;
+/** A nullable text column. */
+export type NullableTextColumn = ColumnType<unknown, string | null | undefined, string | null>;
+/** An integer column (`bigint`), holding safe integers only. */
+export type IntColumn = ColumnType<unknown, number, number>;
+
+/** One KMS domain: its user key period, public keys and wrapped master secrets. */
+export interface KmsDomainTable {
+  kms_uri: TextColumn;
+  user_key_period: IntColumn;
+  user_key_offset: IntColumn;
+  pub_enc_key: TextColumn;
+  pub_auth_key: TextColumn;
+  z_wrapped: TextColumn;
+  ksak_wrapped: TextColumn;
+  created_at: IntColumn;
+}
+
+/** A user provisioned in a KMS domain. */
+export interface KmsUserTable {
+  kms_uri: TextColumn;
+  user_uri: TextColumn;
+  mc_service_id: NullableTextColumn;
+  created_at: IntColumn;
+}
+
+/** The key set issued to one user for one user key period. */
+export interface KmsKeySetTable {
+  kms_uri: TextColumn;
+  user_uri: TextColumn;
+  key_period_no: IntColumn;
+  user_id: TextColumn;
+  rsk_wrapped: TextColumn;
+  ssk_wrapped: TextColumn;
+  pvt: TextColumn;
+  issued_at: IntColumn;
+}
+
+/** The transport keys (TrK, InK) of one KMS client. */
+export interface KmsClientKeyTable {
+  client_id: TextColumn;
+  trk_wrapped: TextColumn;
+  ink_wrapped: NullableTextColumn;
+  created_at: IntColumn;
+}
+
+/** A group known to a KMS domain. */
+export interface KmsGroupTable {
+  kms_uri: TextColumn;
+  group_uri: TextColumn;
+  created_at: IntColumn;
+}
+
+/** Membership of a user in a group. */
+export interface KmsGroupMemberTable {
+  kms_uri: TextColumn;
+  group_uri: TextColumn;
+  user_uri: TextColumn;
+  added_at: IntColumn;
+}
+
+/** Store-wide values, such as the storage key check. */
+export interface StoreMetaTable {
+  name: TextColumn;
+  value: TextColumn;
+}
+
+/** Every table of the store. */
+export interface StoreTables {
+  kms_domain: KmsDomainTable;
+  kms_user: KmsUserTable;
+  kms_key_set: KmsKeySetTable;
+  kms_client_key: KmsClientKeyTable;
+  kms_group: KmsGroupTable;
+  kms_group_member: KmsGroupMemberTable;
+  store_meta: StoreMetaTable;
+}
