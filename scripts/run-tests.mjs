@@ -3,7 +3,7 @@
 // report, and fails when no test ran. Node 20 does not discover .ts files, so every test file is
 // listed in test-files.mjs; test/meta/project.test.ts fails on a forgotten one.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { testFiles } from './test-files.mjs';
@@ -12,7 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : testFiles;
 mkdirSync(join(root, 'build'), { recursive: true });
-const tap = join(root, 'build', 'test-report.tap');
+const tap = join(root, 'build', `test-report-${process.pid}.tap`);
 const r = spawnSync(
   process.execPath,
   [
@@ -32,6 +32,7 @@ try {
 } catch {
   tests = 0;
 }
+rmSync(tap, { force: true });
 if (r.status === 0 && tests === 0) {
   console.error('run-tests: no test ran; that is a failure');
   process.exit(1);
