@@ -14,6 +14,7 @@ export const testFiles = [
   'test/formats/mikey.test.ts',
   'test/formats/i-message.test.ts',
   'test/formats/kms-xml.test.ts',
+  'test/formats/kms-encode.test.ts',
   'test/interop/wolfssl.test.ts',
   'test/interop/tshark.test.ts',
   'test/store/replay-cache.test.ts',

@@ -22,3 +22,4 @@ export {
   type KmsResponseKeys,
   type KmsSignatureStatus,
 } from './kms-protection.js';
+export { encodeKmsResponse, toXsdDateTime, type KmsCertificateInput, type KmsKeyContentInput, type KmsKeySetInput, type KmsMessageInput, type KmsNewKeysInput, type KmsResponseEncodeOptions, type KmsResponseInput } from './kms-encode.js';

@@ -1,0 +1,400 @@
+/**
+ * The KMS side of TS 33.180 Annex D.3: a KmsResponse encoded as XML text that the D.3.5.1 schema
+ * accepts and that decodeKmsResponse (kms-response.ts) reads back to the same values.
+ *
+ *   SignedKmsResponse@Id { KmsResponse@Version=1.0.0 { UserUri, KmsUri, Time, KmsId?, ClientReqUrl,
+ *     KmsMessage?, KmsError?, ext:TrK-ID?, ext:Signature-ID? }, ds:Signature? }
+ *   (a bare KmsResponse root when the response is neither signed nor asked to be wrapped)
+ *
+ * Security extension (D.1, D.3.1), the profile kms-protection.ts verifies:
+ *   - key material (key set keys, NewTransportKey, NewIntegrityKey) is wrapped under the 256-bit
+ *     TrK as xenc:EncryptedKey: kw-aes256 (RFC 3394, as §9.3.4.2 and the D.3.4 examples) when the
+ *     key is a multiple of 8 octets, kw-aes-256-pad (RFC 5649, XML Encryption 1.1) otherwise,
+ *     since RFC 3394 cannot wrap the 257-octet RSK or the 65-octet PVT;
+ *   - the whole response is signed with HMAC-SHA256 (256-bit output) under the InK, or the TrK when
+ *     no InK is given: C14N 1.0, one Reference to the root Id with explicit enveloped-signature +
+ *     C14N transforms, SHA-256 digest, ds:KeyName = Signature-ID. The D.3.4 examples omit the
+ *     Transforms, which XML Signature reads as "digest the element with its own signature" and
+ *     no signer can produce; the decoder accepts both forms.
+ * Hex is upper case as in the examples; a generated Time is UTC xsd:dateTime with a 'Z'. The
+ * signature is computed by hand (xml-crypto's C14N) because xml-crypto's signer cannot emit
+ * HMACOutputLength.
+ */
+import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { DOMParser } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
+import { C14nCanonicalization, findAncestorNs } from 'xml-crypto';
+import { CryptoError, ErrorCode, FormatError, McsecError } from '../../errors/index.js';
+import { concatBytes, toBase64, toHex } from '../../util/index.js';
+import { KmsAlgorithm } from './kms-protection.js';
+import { KmsNamespace, type KmsCertificate, type KmsKeySet, type XmlEncryptedKey } from './kms-response.js';
+
+/** Fields that may be undefined become optional: decoded values are valid inputs. */
+type Loose<T> = { readonly [K in keyof T as undefined extends T[K] ? K : never]?: T[K] } & {
+  readonly [K in keyof T as undefined extends T[K] ? never : K]: T[K];
+};
+/** Key material to emit: plain (wrapped when a TrK is given) or already wrapped. */
+export type KmsKeyContentInput =
+  | { readonly key: Uint8Array; readonly carriedKeyName?: string | undefined }
+  | { readonly encryptedKey: XmlEncryptedKey };
+/** A KMS certificate to emit (D.3.2.2); Version defaults to 1.1.0, or 1.2.0 for a gateway. */
+export type KmsCertificateInput = Loose<Omit<KmsCertificate, 'signed'>> & { readonly signed?: boolean | undefined };
+/** A user key set to emit (D.3.3.2); Version defaults to 1.1.0. */
+export type KmsKeySetInput = Loose<Omit<KmsKeySet, 'userDecryptKey' | 'userSigningKeySSK' | 'userPubTokenPVT'>> & {
+  readonly userDecryptKey: KmsKeyContentInput;
+  readonly userSigningKeySSK: KmsKeyContentInput;
+  readonly userPubTokenPVT: KmsKeyContentInput;
+};
+/** New TrKs / InKs (KmsInitTkIkType, KmsKeyProvTkIkType): always emitted wrapped. */
+export interface KmsNewKeysInput {
+  readonly newTransportKeys?: readonly KmsKeyContentInput[] | undefined;
+  readonly newIntegrityKeys?: readonly KmsKeyContentInput[] | undefined;
+}
+/** The KmsMessage to emit. */
+export type KmsMessageInput =
+  | { readonly init: { readonly certificate: KmsCertificateInput } & KmsNewKeysInput }
+  | { readonly keyProv: { readonly keySets: readonly KmsKeySetInput[] } & KmsNewKeysInput }
+  | { readonly certCache: { readonly cacheNum?: number | undefined; readonly certificates: readonly KmsCertificateInput[] } };
+/** A KmsResponse to emit (D.3.1); a decoded KmsResponse is one. */
+export interface KmsResponseInput {
+  /** Root SignedKmsResponse even when no signature is applied. */
+  readonly signed?: boolean | undefined;
+  /** SignedKmsResponse@Id; generated with `rng` when a signature is applied without one. */
+  readonly id?: string | undefined;
+  readonly userUri: string;
+  readonly kmsUri: string;
+  /** xsd:dateTime; `now()` when absent. */
+  readonly time?: string | undefined;
+  readonly kmsId?: string | undefined;
+  readonly clientReqUrl: string;
+  readonly kmsMessage?: KmsMessageInput | undefined;
+  readonly kmsError?: { readonly errorCode: number; readonly errorMsg: string } | undefined;
+  /** TrK-ID; also the ds:KeyName of every key wrapped here. */
+  readonly trkId?: string | undefined;
+  /** Signature-ID, required when a signature is applied (D.3.1); also the signature's ds:KeyName. */
+  readonly signatureId?: string | undefined;
+}
+/** Keys, randomness and time for encodeKmsResponse. */
+export interface KmsResponseEncodeOptions {
+  /** The 256-bit TrK: wraps plain key material, and signs when no InK is given (D.3.1). */
+  readonly trk?: Uint8Array | undefined;
+  /** The InK: signs the response (D.3.1). */
+  readonly ink?: Uint8Array | undefined;
+  /** Apply a signature when a key is given (default true). */
+  readonly sign?: boolean | undefined;
+  readonly rng?: ((n: number) => Uint8Array) | undefined;
+  readonly now?: (() => Date) | undefined;
+}
+
+const D31 = 'TS 33.180 Annex D.3.1';
+const D322 = 'TS 33.180 Annex D.3.2.2';
+const D332 = 'TS 33.180 Annex D.3.3.2';
+const { KMS, KMS_EXTENSIONS, XMLENC, XMLDSIG, XSI } = KmsNamespace;
+const bad = (field: string, rule: string, clause = D31): FormatError => new FormatError(ErrorCode.BAD_VALUE, { field, rule, clause });
+
+// --- values -------------------------------------------------------------------------------------
+
+const XML_CHARS = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+const EDGE_SPACE = /^[ \t\r\n]|[ \t\r\n]$/;
+
+/** A string the decoder reads back unchanged: XML characters, no leading or trailing space. */
+function str(s: string, field: string, clause: string, nonEmpty = false): string {
+  if (!XML_CHARS.test(s)) throw bad(field, 'must hold XML characters only', clause);
+  if (EDGE_SPACE.test(s)) throw bad(field, 'must not begin or end with white space (it is collapsed)', clause);
+  if (nonEmpty && s.length === 0) throw bad(field, 'must not be empty', clause);
+  return s;
+}
+function int(n: number, field: string, clause: string, min = 0, max = Number.MAX_SAFE_INTEGER): string {
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw bad(field, `must be an integer from ${min} to ${max}`, clause);
+  return String(n);
+}
+function hex(b: Uint8Array, field: string, clause: string): string {
+  if (b.length === 0) throw bad(field, 'must not be empty', clause);
+  return toHex(b).toUpperCase();
+}
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))?$/;
+/** An xsd:dateTime that both the decoder and a schema validator accept. */
+function dateTime(s: string, field: string, clause: string): string {
+  const n = (DATE_TIME.exec(s) ?? []).slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+  const [y = 0, mo = 0, d = 0, h = 99, mi = 99, sec = 99, zh = 99, zm = 99] = n;
+  const days = new Date(Date.UTC(2000, mo, 0)).getUTCDate() - (mo === 2 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) ? 1 : 0);
+  const ok = n.length > 0 && y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= days && h <= 23 && mi <= 59 && sec <= 59 &&
+    (zh < 14 || (zh === 14 && zm === 0)) && zm <= 59;
+  if (!ok) throw bad(field, 'must be an xsd:dateTime (YYYY-MM-DDThh:mm:ss[.s][zone])', clause);
+  return s;
+}
+/** `date` as an xsd:dateTime in UTC, to the second. */
+export const toXsdDateTime = (date: Date): string => date.toISOString().replace(/\.\d+Z$/, 'Z');
+
+// --- a small XML tree ---------------------------------------------------------------------------
+
+interface Node {
+  readonly name: string;
+  readonly attrs: readonly (readonly [string, string])[];
+  readonly content: readonly Node[] | string;
+}
+const el = (name: string, attrs: Record<string, string | undefined>, content: readonly (Node | undefined)[] | string = []): Node => ({
+  name,
+  attrs: Object.entries(attrs).flatMap(([k, v]) => (v === undefined ? [] : [[k, v] as const])),
+  content: typeof content === 'string' ? content : content.filter((c): c is Node => c !== undefined),
+});
+const leaf = (name: string, value: string | undefined): Node | undefined => (value === undefined ? undefined : el(name, {}, value));
+
+/** Markup escaped; CR, NEL, LS and PS as character references, which no parser line-end-normalizes
+ *  (xmldom turns literal U+0085 / U+2028 / U+2029 into LF as XML 1.1 would; libxml2 does not, so
+ *  a literal one would also canonicalize differently for the two); U+FFFD too, since xmldom warns
+ *  on a literal one and the decoder refuses any parser warning. */
+const escText = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\r\u0085\u2028\u2029\uFFFD]/g, (c) => `&#x${(c.codePointAt(0) ?? 0).toString(16).toUpperCase()};`);
+const escAttr = (s: string): string =>
+  escText(s).replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;');
+
+function serialize(n: Node, indent = ''): string {
+  const open = `${indent}<${n.name}${n.attrs.map(([k, v]) => ` ${k}="${escAttr(v)}"`).join('')}`;
+  if (typeof n.content === 'string') return `${open}>${escText(n.content)}</${n.name}>`;
+  if (n.content.length === 0) return `${open}/>`;
+  const inner = n.content.map((c) => serialize(c, `${indent}  `)).join('\n');
+  return `${open}>\n${inner}\n${indent}</${n.name}>`;
+}
+
+// --- key material -------------------------------------------------------------------------------
+
+/** Wraps `key` under the TrK: RFC 3394 when it can, RFC 5649 otherwise (see the header). */
+function wrap(key: Uint8Array, trk: Uint8Array): { readonly algorithm: string; readonly cipherValue: Uint8Array } {
+  const plain = key.length >= 16 && key.length % 8 === 0;
+  const c = plain
+    ? createCipheriv('id-aes256-wrap', trk, new Uint8Array(8).fill(0xa6))
+    : createCipheriv('id-aes256-wrap-pad', trk, Uint8Array.of(0xa6, 0x59, 0x59, 0xa6));
+  const head = c.update(key);
+  const tail = c.final();
+  const cipherValue = concatBytes(head, tail);
+  head.fill(0);
+  tail.fill(0);
+  return { algorithm: plain ? KmsAlgorithm.KW_AES256 : KmsAlgorithm.KW_AES256_PAD, cipherValue };
+}
+
+interface Ctx {
+  readonly trk: Uint8Array | undefined;
+  readonly trkId: string | undefined;
+  usesXenc: boolean;
+}
+
+function encryptedKey(k: XmlEncryptedKey, path: string): Node {
+  const p = `${path}.EncryptedKey`;
+  if (k.algorithm !== undefined) str(k.algorithm, `${p}.EncryptionMethod@Algorithm`, D31, true);
+  return el('xenc:EncryptedKey', {}, [
+    k.algorithm === undefined ? undefined : el('xenc:EncryptionMethod', { Algorithm: k.algorithm }),
+    k.keyName === undefined ? undefined : el('ds:KeyInfo', {}, [el('ds:KeyName', {}, str(k.keyName, `${p}.KeyInfo.KeyName`, D31))]),
+    el('xenc:CipherData', {}, [el('xenc:CipherValue', {}, toBase64(k.cipherValue))]),
+    leaf('xenc:CarriedKeyName', opt(k.carriedKeyName, (s) => str(s, `${p}.CarriedKeyName`, D31))),
+  ]);
+}
+
+/** Key content: hexBinary (KeyContentType) or EncryptedKey (EncKeyContentType, always for new keys). */
+function keyContent(name: string, k: KmsKeyContentInput, ctx: Ctx, path: string, clause: string, typed: boolean): Node {
+  const xsiType = (t: string): Record<string, string | undefined> => ({ 'xsi:type': typed ? t : undefined });
+  if ('encryptedKey' in k) {
+    ctx.usesXenc = true;
+    return el(name, xsiType('EncKeyContentType'), [encryptedKey(k.encryptedKey, path)]);
+  }
+  const carried = opt(k.carriedKeyName, (s) => str(s, `${path}.CarriedKeyName`, clause));
+  if (ctx.trk === undefined) {
+    if (!typed) throw bad(path, 'must be wrapped as an xenc:EncryptedKey: give the TrK', D31);
+    if (carried !== undefined) throw bad(`${path}.CarriedKeyName`, 'needs an xenc:EncryptedKey: give the TrK', clause);
+    return el(name, xsiType('KeyContentType'), hex(k.key, path, clause));
+  }
+  if (k.key.length === 0) throw bad(path, 'must not be empty', clause);
+  ctx.usesXenc = true;
+  const { algorithm, cipherValue } = wrap(k.key, ctx.trk);
+  const encrypted = { algorithm, keyName: ctx.trkId, cipherValue, carriedKeyName: carried };
+  return el(name, xsiType('EncKeyContentType'), [encryptedKey(encrypted, path)]);
+}
+
+// --- the message --------------------------------------------------------------------------------
+
+const opt = <T, U>(v: T | undefined, f: (v: T) => U): U | undefined => (v === undefined ? undefined : f(v));
+const bool = (b: boolean | undefined): string | undefined => opt(b, String);
+
+function certificate(c: KmsCertificateInput, path: string): Node {
+  const p = (f: string): string => `${path}.${f}`;
+  if (c.signed === true) {
+    throw new FormatError(ErrorCode.UNSUPPORTED, { field: path, rule: 'SignedKmsCertificate signatures are not produced here', clause: D322 });
+  }
+  if (c.version !== undefined && c.version !== '1.1.0' && c.version !== '1.2.0') throw bad(`${path}@Version`, "must be '1.1.0' or '1.2.0'", D322);
+  if (c.isSecurityGateway !== undefined && c.version === '1.1.0') throw bad(`${path}@Version`, "must be '1.2.0' when IsSecurityGateway is present", D322);
+  if (c.role !== undefined && c.role !== 'Root' && c.role !== 'External') throw bad(`${path}@Role`, 'must be Root or External', D322);
+  if (c.userIdFormat !== '2') {
+    throw new FormatError(ErrorCode.UNSUPPORTED, { field: p('UserIdFormat'), rule: "must be '2' (the UID of §F.2.1)", clause: 'TS 33.180 Annex D.3.2.3' });
+  }
+  const domains = opt(c.kmsDomainList, (list) => {
+    if (list.length === 0) throw bad(p('KmsDomainList'), 'must hold at least one KmsDomain', D322);
+    return el('KmsDomainList', {}, list.map((d, i) => el('KmsDomain', {}, str(d, `${p('KmsDomainList')}.KmsDomain[${i}]`, D322))));
+  });
+  const version = c.version ?? (c.isSecurityGateway === undefined ? '1.1.0' : '1.2.0');
+  return el('KmsCertificate', { Version: version, Role: c.role, IsSecurityGateway: bool(c.isSecurityGateway) }, [
+    leaf('CertUri', opt(c.certUri, (s) => str(s, p('CertUri'), D322))),
+    leaf('KmsUri', str(c.kmsUri, p('KmsUri'), D322, true)),
+    leaf('Issuer', opt(c.issuer, (s) => str(s, p('Issuer'), D322))),
+    leaf('ValidFrom', opt(c.validFrom, (s) => dateTime(s, p('ValidFrom'), D322))),
+    leaf('ValidTo', opt(c.validTo, (s) => dateTime(s, p('ValidTo'), D322))),
+    leaf('Revoked', bool(c.revoked)),
+    leaf('UserIdFormat', c.userIdFormat),
+    leaf('UserKeyPeriod', int(c.userKeyPeriod, p('UserKeyPeriod'), D322, 1)),
+    leaf('UserKeyOffset', int(c.userKeyOffset, p('UserKeyOffset'), D322)),
+    leaf('PubEncKey', hex(c.pubEncKey, p('PubEncKey'), D322)),
+    leaf('PubAuthKey', hex(c.pubAuthKey, p('PubAuthKey'), D322)),
+    leaf('ParameterSet', opt(c.parameterSet, (n) => int(n, p('ParameterSet'), D322))),
+    domains,
+  ]);
+}
+
+function keySet(s: KmsKeySetInput, ctx: Ctx, path: string): Node {
+  const p = (f: string): string => `${path}.${f}`;
+  if (s.version !== undefined && s.version !== '1.1.0') throw bad(`${path}@Version`, "must be '1.1.0'", D332);
+  return el('KmsKeySet', { Version: '1.1.0' }, [
+    leaf('KmsUri', str(s.kmsUri, p('KmsUri'), D332, true)),
+    leaf('CertUri', opt(s.certUri, (v) => str(v, p('CertUri'), D332))),
+    leaf('Issuer', opt(s.issuer, (v) => str(v, p('Issuer'), D332))),
+    leaf('UserUri', str(s.userUri, p('UserUri'), D332, true)),
+    leaf('UserID', str(s.userId, p('UserID'), D332, true)),
+    leaf('ValidFrom', opt(s.validFrom, (v) => dateTime(v, p('ValidFrom'), D332))),
+    leaf('ValidTo', opt(s.validTo, (v) => dateTime(v, p('ValidTo'), D332))),
+    leaf('KeyPeriodNo', int(s.keyPeriodNo, p('KeyPeriodNo'), D332)),
+    leaf('Revoked', bool(s.revoked)),
+    keyContent('UserDecryptKey', s.userDecryptKey, ctx, p('UserDecryptKey'), D332, true),
+    keyContent('UserSigningKeySSK', s.userSigningKeySSK, ctx, p('UserSigningKeySSK'), D332, true),
+    keyContent('UserPubTokenPVT', s.userPubTokenPVT, ctx, p('UserPubTokenPVT'), D332, true),
+  ]);
+}
+
+function newKeys(k: KmsNewKeysInput, ctx: Ctx, path: string): Node[] {
+  const list = (name: string, keys: readonly KmsKeyContentInput[] = []): Node[] =>
+    keys.map((c, i) => keyContent(name, c, ctx, `${path}.${name}[${i}]`, D31, false));
+  return [...list('NewTransportKey', k.newTransportKeys), ...list('NewIntegrityKey', k.newIntegrityKeys)];
+}
+
+function kmsMessage(m: KmsMessageInput, ctx: Ctx, path: string): Node {
+  if ('init' in m) {
+    const p = `${path}.KmsInit`;
+    const keys = newKeys(m.init, ctx, p);
+    const type = keys.length > 0 ? 'KmsInitTkIkType' : undefined;
+    return el('KmsMessage', {}, [el('KmsInit', { Version: '1.0.0', 'xsi:type': type }, [certificate(m.init.certificate, `${p}.KmsCertificate`), ...keys])]);
+  }
+  if ('keyProv' in m) {
+    const p = `${path}.KmsKeyProv`;
+    const sets = m.keyProv.keySets.map((s, i) => keySet(s, ctx, `${p}.KmsKeySet[${i}]`));
+    const keys = newKeys(m.keyProv, ctx, p);
+    const type = keys.length > 0 ? 'KmsKeyProvTkIkType' : undefined;
+    return el('KmsMessage', {}, [el('KmsKeyProv', { Version: '1.0.0', 'xsi:type': type }, [...sets, ...keys])]);
+  }
+  const p = `${path}.KmsCertCache`;
+  const cacheNum = opt(m.certCache.cacheNum, (n) => int(n, `${p}@CacheNum`, D31, 0, 999_999_999_999_999));
+  const certs = m.certCache.certificates.map((c, i) => certificate(c, `${p}.KmsCertificate[${i}]`));
+  return el('KmsMessage', {}, [el('KmsCertCache', { Version: '1.0.0', CacheNum: cacheNum }, certs)]);
+}
+
+// --- the signature ------------------------------------------------------------------------------
+
+const NCNAME = /^[A-Za-z_][A-Za-z0-9._-]*$/;
+
+function signatureNode(id: string, keyName: string, digest: string, value: string): Node {
+  return el('ds:Signature', {}, [
+    el('ds:SignedInfo', {}, [
+      el('ds:CanonicalizationMethod', { Algorithm: KmsAlgorithm.C14N }),
+      el('ds:SignatureMethod', { Algorithm: KmsAlgorithm.HMAC_SHA256 }, [el('ds:HMACOutputLength', {}, '256')]),
+      el('ds:Reference', { URI: `#${id}` }, [
+        el('ds:Transforms', {}, [
+          el('ds:Transform', { Algorithm: KmsAlgorithm.ENVELOPED_SIGNATURE }),
+          el('ds:Transform', { Algorithm: KmsAlgorithm.C14N }),
+        ]),
+        el('ds:DigestMethod', { Algorithm: KmsAlgorithm.SHA256 }),
+        el('ds:DigestValue', {}, digest),
+      ]),
+    ]),
+    el('ds:SignatureValue', {}, value),
+    el('ds:KeyInfo', {}, [el('ds:KeyName', {}, keyName)]),
+  ]);
+}
+
+const internal = (rule: string): McsecError => new McsecError(ErrorCode.INTERNAL, { field: 'signedKmsResponse.Signature', rule, clause: D31 });
+
+/** The root and its ds:Signature, in a document this module has just written. */
+function parseOwn(text: string): { readonly root: Element; readonly signature: Element } {
+  const doc = new DOMParser().parseFromString(text, 'application/xml');
+  const root = doc.documentElement;
+  const signature = root === null ? undefined : Array.from(root.childNodes).find((n) => n.nodeType === 1 && n.nodeName === 'ds:Signature');
+  if (root === null || signature === undefined || !isElement(signature)) throw internal('template did not parse');
+  return { root, signature };
+}
+const isElement = (n: { readonly nodeType: number }): n is Element => n.nodeType === 1;
+
+/** Fills in the DigestValue and SignatureValue of the SignedInfo template (see the header). */
+function sign(build: (digest: string, value: string) => string, key: Uint8Array): string {
+  const c14n = new C14nCanonicalization();
+  const first = parseOwn(build('', ''));
+  first.root.removeChild(first.signature); // the enveloped-signature transform
+  const digest = toBase64(new Uint8Array(createHash('sha256').update(c14n.process(first.root, {})).digest()));
+  const second = parseOwn(build(digest, ''));
+  const signedInfo = Array.from(second.signature.childNodes).find((n) => n.nodeName === 'ds:SignedInfo');
+  const owner = second.root.ownerDocument;
+  if (signedInfo === undefined) throw internal('template has no SignedInfo');
+  const ancestorNamespaces = findAncestorNs(owner, "//*[local-name()='SignedInfo']");
+  const value = createHmac('sha256', key).update(c14n.process(signedInfo, { ancestorNamespaces })).digest('base64');
+  return build(digest, value);
+}
+
+// --- the response -------------------------------------------------------------------------------
+
+/**
+ * Encodes a KmsResponse (TS 33.180 Annex D.3) as XML text. With the TrK, plain key material is
+ * wrapped under it; with the InK (else the TrK) the response is signed as a SignedKmsResponse
+ * (D.1, D.3.1). Throws a FormatError naming the field that cannot be encoded so that it decodes
+ * back unchanged, a CryptoError ERR_INVALID_KEY for a TrK that is not 256 bits or an InK under 128.
+ */
+export function encodeKmsResponse(value: KmsResponseInput, options: KmsResponseEncodeOptions = {}): string {
+  const { trk, ink, rng = (n: number) => new Uint8Array(randomBytes(n)), now = () => new Date() } = options;
+  if (trk !== undefined && trk.length !== 32) {
+    throw new CryptoError(ErrorCode.INVALID_KEY, { field: 'trk', rule: 'must be 256 bits', clause: 'TS 33.180 §9.3.3' });
+  }
+  const signingKey = options.sign === false ? undefined : (ink ?? trk);
+  if (signingKey !== undefined && signingKey.length < 16) {
+    throw new CryptoError(ErrorCode.INVALID_KEY, { field: 'ink', rule: 'must be at least 128 bits', clause: D31 });
+  }
+  const p = (f: string): string => `kmsResponse.${f}`;
+  const trkId = opt(value.trkId, (s) => str(s, p('TrK-ID'), 'TS 33.180 Annex D.3.5', true));
+  const signatureId = opt(value.signatureId, (s) => str(s, p('Signature-ID'), 'TS 33.180 Annex D.3.5', true));
+  if (signingKey !== undefined && signatureId === undefined) throw bad(p('Signature-ID'), 'is required when a signature is applied');
+  const ctx: Ctx = { trk, trkId, usesXenc: false };
+  const kmsError = opt(value.kmsError, (e) =>
+    el('KmsError', {}, [
+      el('ErrorCode', {}, int(e.errorCode, p('KmsError.ErrorCode'), D31, Number.MIN_SAFE_INTEGER)),
+      el('ErrorMsg', {}, str(e.errorMsg, p('KmsError.ErrorMsg'), D31)),
+    ]),
+  );
+  const ext = (name: string, v: string | undefined): Node | undefined => opt(v, (s) => el(name, { xmlns: KMS_EXTENSIONS }, s));
+  const children = [
+    leaf('UserUri', str(value.userUri, p('UserUri'), D31, true)),
+    leaf('KmsUri', str(value.kmsUri, p('KmsUri'), D31, true)),
+    leaf('Time', dateTime(value.time ?? toXsdDateTime(now()), p('Time'), D31)),
+    leaf('KmsId', opt(value.kmsId, (s) => str(s, p('KmsId'), D31))),
+    leaf('ClientReqUrl', str(value.clientReqUrl, p('ClientReqUrl'), D31, true)),
+    opt(value.kmsMessage, (m) => kmsMessage(m, ctx, p('KmsMessage'))),
+    kmsError,
+    ext('TrK-ID', trkId),
+    ext('Signature-ID', signatureId),
+  ];
+  const namespaces = { xmlns: KMS, 'xmlns:xsi': XSI, 'xmlns:ds': XMLDSIG, 'xmlns:xenc': ctx.usesXenc ? XMLENC : undefined };
+  const header = '<?xml version="1.0" encoding="UTF-8"?>\n';
+  if (signingKey === undefined && value.signed !== true) {
+    return `${header}${serialize(el('KmsResponse', { ...namespaces, Version: '1.0.0' }, children))}\n`;
+  }
+  const id = value.id ?? (signingKey === undefined ? undefined : `kms-${toHex(rng(8))}`);
+  if (id !== undefined && signingKey !== undefined && !NCNAME.test(id)) throw bad('signedKmsResponse@Id', 'must be an NCName to be referenced by the signature');
+  if (id !== undefined) str(id, 'signedKmsResponse@Id', D31);
+  const response = el('KmsResponse', { Version: '1.0.0' }, children);
+  const build = (digest: string, sigValue: string): string => {
+    const sig = signatureId === undefined || id === undefined ? undefined : signatureNode(id, signatureId, digest, sigValue);
+    return `${header}${serialize(el('SignedKmsResponse', { ...namespaces, Id: id }, [response, sig]))}\n`;
+  };
+  return signingKey === undefined ? build('', '') : sign(build, signingKey);
+}
