@@ -25,6 +25,7 @@ import {
   verifyEccsi,
 } from '../../src/crypto/index.js';
 import { fromHex, toHex } from '../../src/util/index.js';
+import { McsecError } from '../../src/errors/index.js';
 import { WolfHarness } from './wolf-harness.js';
 
 const rnd = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
@@ -98,8 +99,11 @@ describe('SAKKE with wolfSSL (RFC 6508, RFC 6509 parameter set 1)', () => {
     const data = encapsulateSsv(kms, id, rnd(16));
     for (const at of [1, 100, 200, 257, 272]) {
       const bad = flip(data, at);
-      assert.throws(() => me.decapsulate(bad), (e: unknown) => e instanceof Error && 'code' in e);
-      await assert.rejects(wolf.call('sakke-decap', key.zT, id, rsk, bad), /wolfssl sakke-decap/);
+      // A changed coordinate leaves the curve (or, rarely, lands on another point); a changed H
+      // decapsulates to a wrong SSV whose R does not re-derive: both refused, typed.
+      const want = at < 257 ? /^ERR_(NOT_ON_CURVE|DECRYPT|NOT_IN_SUBGROUP)$/ : /^ERR_DECRYPT$/;
+      assert.throws(() => me.decapsulate(bad), (e: unknown) => e instanceof McsecError && want.test(e.code), `offset ${at}`);
+      await assert.rejects(wolf.call('sakke-decap', key.zT, id, rsk, bad), /^Error: wolfssl sakke-decap: decap$/);
     }
   });
 });
@@ -133,7 +137,9 @@ describe('ECCSI with wolfSSL (RFC 6507, P-256, SHA-256)', () => {
       for (const at of [0, 40, 100]) {
         const bad = flip(theirs, at);
         assert.equal(await one('eccsi-verify', kmsKey.kpak, id, msg, bad), '0');
-        assert.throws(() => verifier.verify(msg, bad, kmsKey.kpak, id), (e: unknown) => e instanceof Error && 'code' in e);
+        // r and s changes fail the signature; a PVT change leaves P-256 (or fails the signature).
+        const want = at < 64 ? /^ERR_SIGNATURE$/ : /^ERR_(NOT_ON_CURVE|SIGNATURE)$/;
+        assert.throws(() => verifier.verify(msg, bad, kmsKey.kpak, id), (e: unknown) => e instanceof McsecError && want.test(e.code), `offset ${at}`);
       }
     }
   });
