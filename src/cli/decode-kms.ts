@@ -4,7 +4,6 @@
  * material unwrapped with the TrK. `--json` prints one object with the keys kmsUri, userUri,
  * time, kmsId, clientReqUrl, signature, kmsMessage (init | keyProv | certCache); hex in lowercase.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, ErrorCode } from '../errors/index.js';
 import {
@@ -18,17 +17,7 @@ import {
 } from '../formats/kms-xml/index.js';
 import { fromHex, toBase64, toHex } from '../util/index.js';
 import { printLine } from './output.js';
-
-function readInput(file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file === '-' ? 0 : file));
-  } catch (err) {
-    throw new ConfigError(ErrorCode.IO, {
-      field: file,
-      rule: `cannot be read: ${err instanceof Error ? err.message : String(err)}`,
-    });
-  }
-}
+import { readBytes } from './input.js';
 
 function keyOption(value: string | undefined, name: string, lengths: (n: number) => boolean, rule: string): Uint8Array | undefined {
   if (value === undefined) return undefined;
@@ -224,7 +213,7 @@ export function registerDecodeKms(decode: Command): void {
     .action((input: string, o: { json?: boolean; trk?: string; ink?: string }) => {
       const trk = keyOption(o.trk, '--trk', (n) => n === 32, 'must be 256 bits (64 hex digits)');
       const ink = keyOption(o.ink, '--ink', (n) => n >= 16 && n <= 64, 'must be 128 to 512 bits');
-      const { response, signature } = openKmsResponse(readInput(input), { trk, ink });
+      const { response, signature } = openKmsResponse(readBytes(input), { trk, ink });
       if (o.json === true) printLine(JSON.stringify(describeKmsResponse(response, signature)));
       else for (const line of describeKmsResponseText(response, signature)) printLine(line);
     });

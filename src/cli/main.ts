@@ -2,7 +2,7 @@
  * The `mcsec` command (commander). Each sub-command parses its arguments, calls the library and
  * prints; errors print as one line with code, field and clause and exit non-zero.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, ErrorCode } from '../errors/index.js';
 import { decodeKeyMaterial } from '../formats/key-material/index.js';
@@ -24,6 +24,7 @@ import { checkKeyMaterial } from '../client/index.js';
 import { runCryptoDemo } from '../demo/crypto-round-trip.js';
 import { toBase64, toHex, utf8 } from '../util/index.js';
 import { printLine, reportError } from './output.js';
+import { readBytes, readText } from './input.js';
 import { registerDecodeKms } from './decode-kms.js';
 
 function usage(field: string, rule: string): ConfigError {
@@ -35,28 +36,6 @@ function integerOption(value: string | undefined, field: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw usage(field, 'is too large');
   return n;
-}
-
-function readBytes(file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file === '-' ? 0 : file));
-  } catch (err) {
-    throw new ConfigError(ErrorCode.IO, {
-      field: file,
-      rule: `cannot be read: ${err instanceof Error ? err.message : String(err)}`,
-    });
-  }
-}
-
-function readInput(file: string): string {
-  try {
-    return readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(ErrorCode.IO, {
-      field: file,
-      rule: `cannot be read: ${err instanceof Error ? err.message : String(err)}`,
-    });
-  }
 }
 
 /** Builds the command tree. */
@@ -101,7 +80,7 @@ export function buildProgram(): Command {
     .description('check KMS-issued keys (RSK, SSK/PVT) against the KMS public keys and the UID')
     .argument('<file>', 'key-material JSON, or - for standard input')
     .action((file: string) => {
-      const result = checkKeyMaterial(decodeKeyMaterial(readInput(file)));
+      const result = checkKeyMaterial(decodeKeyMaterial(readText(file)));
       printLine(JSON.stringify(result));
       if (result.rsk === 'invalid' || result.signingPair === 'invalid') process.exitCode = 1;
     });
@@ -127,7 +106,7 @@ export function buildProgram(): Command {
     .requiredOption('--case <file>', 'the case JSON (see docs/mikey.md)')
     .action(async (o: { case: string }) => {
       try {
-        const c = decodeOpenCase(readInput(o.case));
+        const c = decodeOpenCase(readText(o.case));
         const kms = new SakkePublicKey(c.kms.pubEncKey);
         const periods = { userKeyPeriod: c.kms.userKeyPeriod, userKeyOffset: c.kms.userKeyOffset };
         const at = c.at === 'message' ? mikeyMessageTime(c.imessage) : c.at;
@@ -173,7 +152,7 @@ export function buildProgram(): Command {
     .description('create a signed I_MESSAGE from the initiator keys of a case file (prints "mikey <base64>")')
     .requiredOption('--case <file>', 'the case JSON (see docs/mikey.md)')
     .action((o: { case: string }) => {
-      const c = decodeCreateCase(readInput(o.case));
+      const c = decodeCreateCase(readText(o.case));
       const kms = new SakkePublicKey(c.kms.pubEncKey);
       const periods = { userKeyPeriod: c.kms.userKeyPeriod, userKeyOffset: c.kms.userKeyOffset };
       const bytes = createIMessage({
