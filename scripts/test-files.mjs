@@ -13,6 +13,7 @@ export const testFiles = [
   'test/formats/key-material.test.ts',
   'test/formats/mikey.test.ts',
   'test/formats/i-message.test.ts',
+  'test/formats/i-message-matrix.test.ts',
   'test/formats/kms-xml.test.ts',
   'test/formats/kms-encode.test.ts',
   'test/interop/wolfssl.test.ts',
