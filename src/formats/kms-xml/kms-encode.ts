@@ -20,13 +20,10 @@
  * signature is computed by hand (xml-crypto's C14N) because xml-crypto's signer cannot emit
  * HMACOutputLength.
  */
-import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { DOMParser } from '@xmldom/xmldom';
-import type { Element } from '@xmldom/xmldom';
-import { C14nCanonicalization, findAncestorNs } from 'xml-crypto';
-import { CryptoError, ErrorCode, FormatError, McsecError } from '../../errors/index.js';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { CryptoError, ErrorCode, FormatError } from '../../errors/index.js';
 import { concatBytes, toBase64, toHex } from '../../util/index.js';
-import { KmsAlgorithm } from './kms-protection.js';
+import { KmsAlgorithm, NCNAME, bad, dateTime, el, hex, int, leaf, opt, serialize, sign, signatureNode, str, toXsdDateTime, type Node } from './xml-write.js';
 import { KmsNamespace, type KmsCertificate, type KmsKeySet, type XmlEncryptedKey } from './kms-response.js';
 
 /** Fields that may be undefined become optional: decoded values are valid inputs. */
@@ -90,72 +87,6 @@ const D31 = 'TS 33.180 Annex D.3.1';
 const D322 = 'TS 33.180 Annex D.3.2.2';
 const D332 = 'TS 33.180 Annex D.3.3.2';
 const { KMS, KMS_EXTENSIONS, XMLENC, XMLDSIG, XSI } = KmsNamespace;
-const bad = (field: string, rule: string, clause = D31): FormatError => new FormatError(ErrorCode.BAD_VALUE, { field, rule, clause });
-
-// --- values -------------------------------------------------------------------------------------
-
-const XML_CHARS = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
-const EDGE_SPACE = /^[ \t\r\n]|[ \t\r\n]$/;
-
-/** A string the decoder reads back unchanged: XML characters, no leading or trailing space. */
-function str(s: string, field: string, clause: string, nonEmpty = false): string {
-  if (!XML_CHARS.test(s)) throw bad(field, 'must hold XML characters only', clause);
-  if (EDGE_SPACE.test(s)) throw bad(field, 'must not begin or end with white space (it is collapsed)', clause);
-  if (nonEmpty && s.length === 0) throw bad(field, 'must not be empty', clause);
-  return s;
-}
-function int(n: number, field: string, clause: string, min = 0, max = Number.MAX_SAFE_INTEGER): string {
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw bad(field, `must be an integer from ${min} to ${max}`, clause);
-  return String(n);
-}
-function hex(b: Uint8Array, field: string, clause: string): string {
-  if (b.length === 0) throw bad(field, 'must not be empty', clause);
-  return toHex(b).toUpperCase();
-}
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))?$/;
-/** An xsd:dateTime that both the decoder and a schema validator accept. */
-function dateTime(s: string, field: string, clause: string): string {
-  const n = (DATE_TIME.exec(s) ?? []).slice(1).map((x) => (x === undefined ? 0 : Number(x)));
-  const [y = 0, mo = 0, d = 0, h = 99, mi = 99, sec = 99, zh = 99, zm = 99] = n;
-  const days = new Date(Date.UTC(2000, mo, 0)).getUTCDate() - (mo === 2 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) ? 1 : 0);
-  const ok = n.length > 0 && y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= days && h <= 23 && mi <= 59 && sec <= 59 &&
-    (zh < 14 || (zh === 14 && zm === 0)) && zm <= 59;
-  if (!ok) throw bad(field, 'must be an xsd:dateTime (YYYY-MM-DDThh:mm:ss[.s][zone])', clause);
-  return s;
-}
-/** `date` as an xsd:dateTime in UTC, to the second. */
-export const toXsdDateTime = (date: Date): string => date.toISOString().replace(/\.\d+Z$/, 'Z');
-
-// --- a small XML tree ---------------------------------------------------------------------------
-
-interface Node {
-  readonly name: string;
-  readonly attrs: readonly (readonly [string, string])[];
-  readonly content: readonly Node[] | string;
-}
-const el = (name: string, attrs: Record<string, string | undefined>, content: readonly (Node | undefined)[] | string = []): Node => ({
-  name,
-  attrs: Object.entries(attrs).flatMap(([k, v]) => (v === undefined ? [] : [[k, v] as const])),
-  content: typeof content === 'string' ? content : content.filter((c): c is Node => c !== undefined),
-});
-const leaf = (name: string, value: string | undefined): Node | undefined => (value === undefined ? undefined : el(name, {}, value));
-
-/** Markup escaped; CR, NEL, LS and PS as character references, which no parser line-end-normalizes
- *  (xmldom turns literal U+0085 / U+2028 / U+2029 into LF as XML 1.1 would; libxml2 does not, so
- *  a literal one would also canonicalize differently for the two); U+FFFD too, since xmldom warns
- *  on a literal one and the decoder refuses any parser warning. */
-const escText = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\r\u0085\u2028\u2029\uFFFD]/g, (c) => `&#x${(c.codePointAt(0) ?? 0).toString(16).toUpperCase()};`);
-const escAttr = (s: string): string =>
-  escText(s).replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;');
-
-function serialize(n: Node, indent = ''): string {
-  const open = `${indent}<${n.name}${n.attrs.map(([k, v]) => ` ${k}="${escAttr(v)}"`).join('')}`;
-  if (typeof n.content === 'string') return `${open}>${escText(n.content)}</${n.name}>`;
-  if (n.content.length === 0) return `${open}/>`;
-  const inner = n.content.map((c) => serialize(c, `${indent}  `)).join('\n');
-  return `${open}>\n${inner}\n${indent}</${n.name}>`;
-}
 
 // --- key material -------------------------------------------------------------------------------
 
@@ -212,7 +143,6 @@ function keyContent(name: string, k: KmsKeyContentInput, ctx: Ctx, path: string,
 
 // --- the message --------------------------------------------------------------------------------
 
-const opt = <T, U>(v: T | undefined, f: (v: T) => U): U | undefined => (v === undefined ? undefined : f(v));
 const bool = (b: boolean | undefined): string | undefined => opt(b, String);
 
 function certificate(c: KmsCertificateInput, path: string): Node {
@@ -293,56 +223,6 @@ function kmsMessage(m: KmsMessageInput, ctx: Ctx, path: string): Node {
   return el('KmsMessage', {}, [el('KmsCertCache', { Version: '1.0.0', CacheNum: cacheNum }, certs)]);
 }
 
-// --- the signature ------------------------------------------------------------------------------
-
-const NCNAME = /^[A-Za-z_][A-Za-z0-9._-]*$/;
-
-function signatureNode(id: string, keyName: string, digest: string, value: string): Node {
-  return el('ds:Signature', {}, [
-    el('ds:SignedInfo', {}, [
-      el('ds:CanonicalizationMethod', { Algorithm: KmsAlgorithm.C14N }),
-      el('ds:SignatureMethod', { Algorithm: KmsAlgorithm.HMAC_SHA256 }, [el('ds:HMACOutputLength', {}, '256')]),
-      el('ds:Reference', { URI: `#${id}` }, [
-        el('ds:Transforms', {}, [
-          el('ds:Transform', { Algorithm: KmsAlgorithm.ENVELOPED_SIGNATURE }),
-          el('ds:Transform', { Algorithm: KmsAlgorithm.C14N }),
-        ]),
-        el('ds:DigestMethod', { Algorithm: KmsAlgorithm.SHA256 }),
-        el('ds:DigestValue', {}, digest),
-      ]),
-    ]),
-    el('ds:SignatureValue', {}, value),
-    el('ds:KeyInfo', {}, [el('ds:KeyName', {}, keyName)]),
-  ]);
-}
-
-const internal = (rule: string): McsecError => new McsecError(ErrorCode.INTERNAL, { field: 'signedKmsResponse.Signature', rule, clause: D31 });
-
-/** The root and its ds:Signature, in a document this module has just written. */
-function parseOwn(text: string): { readonly root: Element; readonly signature: Element } {
-  const doc = new DOMParser().parseFromString(text, 'application/xml');
-  const root = doc.documentElement;
-  const signature = root === null ? undefined : Array.from(root.childNodes).find((n) => n.nodeType === 1 && n.nodeName === 'ds:Signature');
-  if (root === null || signature === undefined || !isElement(signature)) throw internal('template did not parse');
-  return { root, signature };
-}
-const isElement = (n: { readonly nodeType: number }): n is Element => n.nodeType === 1;
-
-/** Fills in the DigestValue and SignatureValue of the SignedInfo template (see the header). */
-function sign(build: (digest: string, value: string) => string, key: Uint8Array): string {
-  const c14n = new C14nCanonicalization();
-  const first = parseOwn(build('', ''));
-  first.root.removeChild(first.signature); // the enveloped-signature transform
-  const digest = toBase64(new Uint8Array(createHash('sha256').update(c14n.process(first.root, {})).digest()));
-  const second = parseOwn(build(digest, ''));
-  const signedInfo = Array.from(second.signature.childNodes).find((n) => n.nodeName === 'ds:SignedInfo');
-  const owner = second.root.ownerDocument;
-  if (signedInfo === undefined) throw internal('template has no SignedInfo');
-  const ancestorNamespaces = findAncestorNs(owner, "//*[local-name()='SignedInfo']");
-  const value = createHmac('sha256', key).update(c14n.process(signedInfo, { ancestorNamespaces })).digest('base64');
-  return build(digest, value);
-}
-
 // --- the response -------------------------------------------------------------------------------
 
 /**
@@ -398,3 +278,5 @@ export function encodeKmsResponse(value: KmsResponseInput, options: KmsResponseE
   };
   return signingKey === undefined ? build('', '') : sign(build, signingKey);
 }
+
+export { toXsdDateTime };

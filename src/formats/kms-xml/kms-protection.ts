@@ -32,17 +32,10 @@ import {
   type KmsResponse,
   type XmlEncryptedKey,
 } from './kms-response.js';
+import { KmsAlgorithm } from './xml-write.js';
 
-/** Algorithm identifiers of the Annex D security extension. */
-export const KmsAlgorithm = Object.freeze({
-  KW_AES256: 'http://www.w3.org/2001/04/xmlenc#kw-aes256',
-  KW_AES256_PAD: 'http://www.w3.org/2009/xmlenc11#kw-aes-256-pad',
-  HMAC_SHA256: 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha256',
-  SHA256: 'http://www.w3.org/2001/04/xmlenc#sha256',
-  C14N: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
-  EXC_C14N: 'http://www.w3.org/2001/10/xml-exc-c14n#',
-  ENVELOPED_SIGNATURE: 'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
-} as const);
+export { KmsAlgorithm };
+
 
 const D1 = 'TS 33.180 Annex D.1';
 const D31 = 'TS 33.180 Annex D.3.1';

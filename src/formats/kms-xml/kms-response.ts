@@ -17,10 +17,15 @@
  * their own namespace), except TrK-ID / Signature-ID of the D.3.5 extension namespace, which are read.
  * Input is capped at 1 MiB; DOCTYPE and entity declarations are refused before parsing (XXE).
  */
-import { DOMParser } from '@xmldom/xmldom';
-import type { Element, Node } from '@xmldom/xmldom';
-import { ErrorCode, FormatError } from '../../errors/index.js';
-import { fromBase64Canonical, fromHex, fromUtf8, utf8 } from '../../util/index.js';
+import type { Element } from '@xmldom/xmldom';
+import { ErrorCode } from '../../errors/index.js';
+import {
+  Children, attr, attributes, bad, base64Binary, boolean, dateTime, documentText, fail, hexBinary, integer, isElement,
+  nonEmpty, opt, parse, signatureInfo, text, tokenAttr,
+  type XmlSignatureInfo,
+} from './xml-read.js';
+
+export type { XmlSignatureInfo };
 
 /** The namespaces of Annex D and of the XML security standards it uses. */
 export const KmsNamespace = Object.freeze({
@@ -96,19 +101,6 @@ export type KmsMessage =
   | { readonly init: { readonly certificate: KmsCertificate } & KmsNewKeys }
   | { readonly keyProv: { readonly keySets: readonly KmsKeySet[] } & KmsNewKeys }
   | { readonly certCache: { readonly cacheNum: number | undefined; readonly certificates: readonly KmsCertificate[] } };
-/** What the ds:Signature of a SignedKmsResponse declares (verified by kms-protection.ts). */
-export interface XmlSignatureInfo {
-  readonly canonicalizationMethod: string;
-  readonly signatureMethod: string;
-  readonly hmacOutputLength: number | undefined;
-  readonly references: readonly {
-    readonly uri: string | undefined;
-    readonly transforms: readonly string[] | undefined;
-    readonly digestMethod: string;
-  }[];
-  readonly signatureValue: Uint8Array;
-  readonly keyName: string | undefined;
-}
 /** A decoded KmsResponse (TS 33.180 Annex D.3.1). */
 export interface KmsResponse {
   /** The root element was SignedKmsResponse; `id` is its Id attribute. */
@@ -129,77 +121,7 @@ export interface KmsResponse {
 const D31 = 'TS 33.180 Annex D.3.1';
 const D322 = 'TS 33.180 Annex D.3.2.2';
 const D332 = 'TS 33.180 Annex D.3.3.2';
-const D351 = 'TS 33.180 Annex D.3.5.1';
 const { KMS, KMS_EXTENSIONS, XMLENC, XMLDSIG, XSI } = KmsNamespace;
-
-const fail = (code: ErrorCode, field: string, rule: string, clause = D351): FormatError =>
-  new FormatError(code, { field, rule, clause });
-const bad = (field: string, rule: string, clause = D351): FormatError => fail(ErrorCode.BAD_VALUE, field, rule, clause);
-
-const ELEMENT = 1;
-const TEXT = 3;
-const CDATA = 4;
-const isElement = (n: Node): n is Element => n.nodeType === ELEMENT;
-const XML_SPACE = /^[ \t\r\n]*$/;
-
-/** The element children of `el` in schema order, read one expected name at a time. */
-class Children {
-  readonly #els: Element[] = [];
-  readonly #path: string;
-  #at = 0;
-  /** Skipped elements of other namespaces (`xsd:any ##other`). */
-  readonly foreign: Element[] = [];
-  constructor(el: Element, path: string, namespaces: readonly string[], foreign: boolean) {
-    this.#path = path;
-    for (const n of el.childNodes) {
-      if (isElement(n)) {
-        const ns = n.namespaceURI ?? '';
-        if (namespaces.includes(ns)) this.#els.push(n);
-        else if (foreign && ns !== '') this.foreign.push(n);
-        else throw bad(`${path}.${n.localName ?? n.nodeName}`, `must be in the namespace ${namespaces[0] ?? ''}`);
-      } else if ((n.nodeType === TEXT || n.nodeType === CDATA) && !XML_SPACE.test(n.nodeValue ?? '')) {
-        throw bad(path, 'must not contain text between its elements');
-      }
-    }
-  }
-  optional(name: string, ns: string = KMS): Element | undefined {
-    const el = this.#els[this.#at];
-    if (el === undefined || el.localName !== name || el.namespaceURI !== ns) return undefined;
-    this.#at += 1;
-    return el;
-  }
-  one(name: string, ns: string = KMS): Element {
-    const el = this.optional(name, ns);
-    if (el === undefined) throw bad(`${this.#path}.${name}`, 'is required here');
-    return el;
-  }
-  many(name: string, ns: string = KMS): Element[] {
-    const out: Element[] = [];
-    for (let el = this.optional(name, ns); el !== undefined; el = this.optional(name, ns)) out.push(el);
-    return out;
-  }
-  done(): void {
-    const el = this.#els[this.#at];
-    if (el !== undefined) throw bad(`${this.#path}.${el.localName ?? el.nodeName}`, 'is not allowed here (out of order, repeated or unknown)');
-  }
-}
-
-/** Checks the unqualified attributes of `el` against `allowed`; attributes of other namespaces pass. */
-function attributes(el: Element, path: string, allowed: readonly string[]): void {
-  for (const a of el.attributes) {
-    if ((a.namespaceURI === null || a.namespaceURI === '') && !allowed.includes(a.name)) {
-      throw bad(`${path}@${a.name}`, 'is not an attribute of this element');
-    }
-  }
-}
-
-const attr = (el: Element, name: string): string | undefined =>
-  el.hasAttribute(name) ? (el.getAttribute(name) ?? '') : undefined;
-/** An attribute value with XML white space trimmed (token-typed attributes). */
-const tokenAttr = (el: Element, name: string): string | undefined => {
-  const v = attr(el, name);
-  return v === undefined ? undefined : collapse(v);
-};
 
 function fixedVersion(el: Element, path: string, allowed: readonly string[], clause: string): string | undefined {
   const v = tokenAttr(el, 'Version');
@@ -221,70 +143,6 @@ function xsiType(el: Element, path: string, allowed: readonly string[]): string 
   return m[2];
 }
 
-/** The character content of a simple-typed element, trimmed (whiteSpace collapse). */
-function text(el: Element, path: string): string {
-  let s = '';
-  for (const n of el.childNodes) {
-    if (isElement(n)) throw bad(`${path}.${n.localName ?? n.nodeName}`, 'is not allowed: the element holds a simple value');
-    if (n.nodeType === TEXT || n.nodeType === CDATA) s += n.nodeValue ?? '';
-  }
-  return collapse(s);
-}
-
-const isXmlSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-/** Leading and trailing XML white space removed (a linear scan: no regex backtracking). */
-function collapse(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isXmlSpace(s.charCodeAt(a))) a += 1;
-  while (b > a && isXmlSpace(s.charCodeAt(b - 1))) b -= 1;
-  return s.slice(a, b);
-}
-
-function nonEmpty(el: Element, path: string, clause: string): string {
-  const s = text(el, path);
-  if (s.length === 0) throw bad(path, 'must not be empty', clause);
-  return s;
-}
-
-function hexBinary(el: Element, path: string, clause: string): Uint8Array {
-  const s = text(el, path);
-  if (!/^(?:[0-9a-fA-F]{2})+$/.test(s)) throw bad(path, 'must be non-empty hexBinary (an even number of hex digits)', clause);
-  return fromHex(s, path);
-}
-
-function base64Binary(el: Element, path: string, clause: string): Uint8Array {
-  const bytes = fromBase64Canonical(text(el, path).replace(/[ \t\r\n]+/g, ''));
-  if (bytes === null) throw bad(path, 'must be base64', clause);
-  return bytes;
-}
-
-function integer(el: Element, path: string, clause: string, min = 0): number {
-  const s = text(el, path);
-  const n = /^[+-]?\d{1,16}$/.test(s) ? Number(s) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw bad(path, `must be an integer of at least ${min}`, clause);
-  return n;
-}
-
-function boolean(el: Element, path: string, clause: string): boolean {
-  const s = text(el, path);
-  if (s === 'true' || s === '1') return true;
-  if (s === 'false' || s === '0') return false;
-  throw bad(path, 'must be an xsd:boolean (true, false, 1, 0)', clause);
-}
-
-const DATE_TIME = /^-?\d{4,}-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))?$/;
-function dateTime(el: Element, path: string, clause: string): string {
-  const s = text(el, path);
-  const m = DATE_TIME.exec(s);
-  const [mo, d, h, mi, sec, zh, zm] = (m ?? []).slice(1).map((x) => (x === undefined ? 0 : Number(x)));
-  const ok = m !== null && mo !== undefined && mo >= 1 && mo <= 12 && d !== undefined && d >= 1 && d <= 31 &&
-    h !== undefined && h <= 24 && mi !== undefined && mi <= 59 && sec !== undefined && sec <= 59 && (zh ?? 0) <= 14 && (zm ?? 0) <= 59;
-  if (!ok) throw bad(path, 'must be an xsd:dateTime', clause);
-  return s;
-}
-
-const opt = <T>(el: Element | undefined, f: (el: Element) => T): T | undefined => (el === undefined ? undefined : f(el));
 
 function encryptedKey(el: Element, path: string): XmlEncryptedKey {
   attributes(el, path, ['Id', 'Type', 'MimeType', 'Encoding', 'Recipient']);
@@ -336,57 +194,6 @@ function keyContent(el: Element, path: string, clause: string, plainAllowed = tr
   return Object.freeze({ encryptedKey: encryptedKey(enc, `${path}.EncryptedKey`) });
 }
 
-function signatureInfo(el: Element, path: string): XmlSignatureInfo {
-  const c = new Children(el, path, [XMLDSIG], false);
-  const si = c.one('SignedInfo', XMLDSIG);
-  const value = c.one('SignatureValue', XMLDSIG);
-  const keyInfo = c.optional('KeyInfo', XMLDSIG);
-  c.many('Object', XMLDSIG);
-  c.done();
-  const s = new Children(si, `${path}.SignedInfo`, [XMLDSIG], false);
-  const algorithm = (e: Element, p: string): string => {
-    const a = attr(e, 'Algorithm');
-    if (a === undefined || a.length === 0) throw bad(`${p}@Algorithm`, 'is required', D31);
-    return a;
-  };
-  const canonicalizationMethod = algorithm(s.one('CanonicalizationMethod', XMLDSIG), `${path}.SignedInfo.CanonicalizationMethod`);
-  const sm = s.one('SignatureMethod', XMLDSIG);
-  const smPath = `${path}.SignedInfo.SignatureMethod`;
-  const smc = new Children(sm, smPath, [XMLDSIG], true);
-  const hmacOutputLength = opt(smc.optional('HMACOutputLength', XMLDSIG), (e) => integer(e, `${smPath}.HMACOutputLength`, D31, 1));
-  smc.done();
-  const refs = s.many('Reference', XMLDSIG);
-  s.done();
-  if (refs.length === 0) throw bad(`${path}.SignedInfo.Reference`, 'is required', D31);
-  const references = refs.map((r, i) => {
-    const rPath = `${path}.SignedInfo.Reference[${i}]`;
-    const rc = new Children(r, rPath, [XMLDSIG], false);
-    const transforms = opt(rc.optional('Transforms', XMLDSIG), (t) => {
-      const tc = new Children(t, `${rPath}.Transforms`, [XMLDSIG], false);
-      const list = tc.many('Transform', XMLDSIG).map((x, j) => algorithm(x, `${rPath}.Transforms.Transform[${j}]`));
-      tc.done();
-      return Object.freeze(list);
-    });
-    const digestMethod = algorithm(rc.one('DigestMethod', XMLDSIG), `${rPath}.DigestMethod`);
-    base64Binary(rc.one('DigestValue', XMLDSIG), `${rPath}.DigestValue`, D31);
-    rc.done();
-    return Object.freeze({ uri: attr(r, 'URI'), transforms, digestMethod });
-  });
-  let keyName: string | undefined;
-  for (const n of keyInfo?.childNodes ?? []) {
-    if (keyName === undefined && isElement(n) && n.namespaceURI === XMLDSIG && n.localName === 'KeyName') {
-      keyName = text(n, `${path}.KeyInfo.KeyName`);
-    }
-  }
-  return Object.freeze({
-    canonicalizationMethod,
-    signatureMethod: algorithm(sm, smPath),
-    hmacOutputLength,
-    references: Object.freeze(references),
-    signatureValue: base64Binary(value, `${path}.SignatureValue`, D31),
-    keyName,
-  });
-}
 
 function certificate(el: Element, path: string, signed: boolean): KmsCertificate {
   attributes(el, path, ['Id', 'Version', 'Role', 'IsSecurityGateway']);
@@ -554,62 +361,12 @@ function kmsResponse(el: Element, path: string, signed: boolean, id: string | un
   });
 }
 
-/** The document text: size-capped, UTF-8, without DOCTYPE or entity declarations. */
-function documentText(input: string | Uint8Array): string {
-  const tooLarge = (): FormatError => fail(ErrorCode.TOO_LARGE, 'kmsResponse', `must be at most ${KMS_RESPONSE_MAX_OCTETS} octets`, D31);
-  let s: string;
-  if (typeof input === 'string') {
-    if (input.length > KMS_RESPONSE_MAX_OCTETS || utf8(input).length > KMS_RESPONSE_MAX_OCTETS) throw tooLarge();
-    s = input;
-  } else {
-    if (input.length > KMS_RESPONSE_MAX_OCTETS) throw tooLarge();
-    try {
-      s = fromUtf8(input, 'kmsResponse');
-    } catch {
-      throw bad('kmsResponse', 'must be valid UTF-8', D31);
-    }
-    const enc = /^\uFEFF?<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']/.exec(s)?.[1];
-    if (enc !== undefined && !/^utf-?8$/i.test(enc)) throw fail(ErrorCode.UNSUPPORTED, 'kmsResponse', 'must be encoded in UTF-8', D31);
-  }
-  if (/<!DOCTYPE|<!ENTITY/i.test(s)) {
-    throw fail(ErrorCode.UNSUPPORTED, 'kmsResponse', 'must not contain a DOCTYPE or entity declaration (XXE)', D31);
-  }
-  return s.replace(/^\uFEFF/, '');
-}
-
-/** Where the parser stopped, from the locator xmldom passes to onError. */
-function position(context: unknown): string {
-  const locator: unknown = typeof context === 'object' && context !== null ? Reflect.get(context, 'locator') : undefined;
-  const line: unknown = typeof locator === 'object' && locator !== null ? Reflect.get(locator, 'lineNumber') : undefined;
-  const column: unknown = typeof locator === 'object' && locator !== null ? Reflect.get(locator, 'columnNumber') : undefined;
-  return typeof line === 'number' && typeof column === 'number' ? ` (line ${line}, column ${column})` : '';
-}
-
-function parse(s: string): Element {
-  let where = '';
-  let root: Element | null;
-  try {
-    const doc = new DOMParser({
-      onError: (_level, _msg, context: unknown) => {
-        where = position(context);
-        throw new Error('not well-formed');
-      },
-    }).parseFromString(s, 'application/xml');
-    if (doc.doctype !== null) throw new Error('doctype');
-    root = doc.documentElement;
-  } catch {
-    throw bad('kmsResponse', `must be well-formed, namespace-well-formed XML${where}`, D31);
-  }
-  if (root === null) throw bad('kmsResponse', 'must have a root element', D31);
-  return root;
-}
-
 /**
  * Decodes a KmsResponse or SignedKmsResponse (TS 33.180 Annex D.3) from XML text or UTF-8 bytes.
  * Throws a FormatError naming the element (`kmsResponse.KmsMessage.KmsKeyProv.KmsKeySet[0]…`).
  */
 export function decodeKmsResponse(input: string | Uint8Array): KmsResponse {
-  const root = parse(documentText(input));
+  const root = parse(documentText(input, 'kmsResponse', KMS_RESPONSE_MAX_OCTETS, D31), 'kmsResponse', D31);
   if (root.namespaceURI !== KMS || (root.localName !== 'SignedKmsResponse' && root.localName !== 'KmsResponse')) {
     throw bad('kmsResponse', `the root element must be SignedKmsResponse or KmsResponse in the namespace ${KMS}`, D31);
   }
