@@ -23,7 +23,7 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { CryptoError, ErrorCode, FormatError } from '../../errors/index.js';
 import { concatBytes, toBase64, toHex } from '../../util/index.js';
-import { KmsAlgorithm, NCNAME, bad, dateTime, el, hex, int, leaf, opt, serialize, sign, signatureNode, str, toXsdDateTime, type Node } from './xml-write.js';
+import { KmsAlgorithm, NCNAME, bad, hmacSignatureTemplate, hmacSigner, dateTime, el, hex, int, leaf, opt, serialize, sign, signatureNode, str, toXsdDateTime, type Node } from './xml-write.js';
 import { KmsNamespace, type KmsCertificate, type KmsKeySet, type XmlEncryptedKey } from './kms-response.js';
 
 /** Fields that may be undefined become optional: decoded values are valid inputs. */
@@ -273,10 +273,10 @@ export function encodeKmsResponse(value: KmsResponseInput, options: KmsResponseE
   if (id !== undefined) str(id, 'signedKmsResponse@Id', D31);
   const response = el('KmsResponse', { Version: '1.0.0' }, children);
   const build = (digest: string, sigValue: string): string => {
-    const sig = signatureId === undefined || id === undefined ? undefined : signatureNode(id, signatureId, digest, sigValue);
+    const sig = signatureId === undefined || id === undefined ? undefined : signatureNode(hmacSignatureTemplate(id, signatureId), digest, sigValue);
     return `${header}${serialize(el('SignedKmsResponse', { ...namespaces, Id: id }, [response, sig]))}\n`;
   };
-  return signingKey === undefined ? build('', '') : sign(build, signingKey);
+  return signingKey === undefined ? build('', '') : sign(build, hmacSigner(signingKey));
 }
 
 export { toXsdDateTime };

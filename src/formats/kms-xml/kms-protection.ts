@@ -31,6 +31,7 @@ import {
   type KmsNewKeys,
   type KmsResponse,
   type XmlEncryptedKey,
+  type XmlSignatureInfo,
 } from './kms-response.js';
 import { KmsAlgorithm } from './xml-write.js';
 
@@ -41,8 +42,8 @@ const D1 = 'TS 33.180 Annex D.1';
 const D31 = 'TS 33.180 Annex D.3.1';
 const SIG_FIELD = 'signedKmsResponse.Signature';
 
-const signatureError = (): CryptoError =>
-  new CryptoError(ErrorCode.SIGNATURE, { field: SIG_FIELD, rule: 'must verify as HMAC-SHA256 over the response', clause: D1 });
+const signatureError = (field = SIG_FIELD): CryptoError =>
+  new CryptoError(ErrorCode.SIGNATURE, { field, rule: 'must verify as HMAC-SHA256 over the message', clause: D1 });
 
 const hmacSha256 = (key: KeyLike, data: BinaryLike): Uint8Array => new Uint8Array(createHmac('sha256', key).update(data).digest());
 
@@ -70,10 +71,9 @@ class HmacSha256 implements SignatureAlgorithm {
   }
 }
 
-function checkProfile(response: KmsResponse): readonly string[] {
-  const s = response.signature;
+function checkProfile(s: XmlSignatureInfo | undefined, rootId: string | undefined, field: string): readonly string[] {
   if (s === undefined) {
-    throw new CryptoError(ErrorCode.SIGNATURE, { field: SIG_FIELD, rule: 'is required: the response is not signed', clause: D31 });
+    throw new CryptoError(ErrorCode.SIGNATURE, { field, rule: 'is required: the message is not signed', clause: D31 });
   }
   const ref = s.references[0];
   const transforms = ref?.transforms ?? [KmsAlgorithm.ENVELOPED_SIGNATURE];
@@ -85,11 +85,11 @@ function checkProfile(response: KmsResponse): readonly string[] {
     s.references.length === 1 &&
     ref !== undefined &&
     ref.digestMethod === KmsAlgorithm.SHA256 &&
-    (ref.uri === '' || (response.id !== undefined && ref.uri === `#${response.id}`)) &&
+    (ref.uri === '' || (rootId !== undefined && ref.uri === `#${rootId}`)) &&
     transforms[0] === KmsAlgorithm.ENVELOPED_SIGNATURE &&
     transforms.length <= 2 &&
     (transforms[1] === undefined || transforms[1] === KmsAlgorithm.C14N || transforms[1] === KmsAlgorithm.EXC_C14N);
-  if (!ok) throw signatureError();
+  if (!ok) throw signatureError(field);
   return ref?.transforms === undefined ? [KmsAlgorithm.ENVELOPED_SIGNATURE] : [];
 }
 
@@ -113,25 +113,40 @@ const textOf = (input: string | Uint8Array): string =>
  */
 export function verifyKmsResponseSignature(input: string | Uint8Array, key: Uint8Array): KmsResponse {
   const response = decodeKmsResponse(input);
-  const implicitTransforms = checkProfile(response);
+  verifyXmlHmacSignature(textOf(input), response.signature, response.id, key, SIG_FIELD);
+  return response;
+}
+
+/**
+ * Verifies the enveloped HMAC-SHA256 XML signature of a decoded Annex D message (a
+ * SignedKmsResponse or SignedKmsRequest, D.1 / D.2.2 / D.3.1): `signature` as the decoder read it,
+ * `rootId` the root's Id, `key` the InK or else the TrK. Throws a CryptoError ERR_SIGNATURE naming
+ * `field` when it is absent, off-profile or wrong (uniform: no hint which).
+ */
+export function verifyXmlHmacSignature(
+  text: string,
+  signature: XmlSignatureInfo | undefined,
+  rootId: string | undefined,
+  key: Uint8Array,
+  field: string,
+): void {
+  const implicitTransforms = checkProfile(signature, rootId, field);
   if (key.length < 16) {
     throw new CryptoError(ErrorCode.INVALID_KEY, { field: 'signatureKey', rule: 'must be at least 128 bits', clause: D31 });
   }
-  const text = textOf(input);
   let valid = false;
   try {
-    const signature = outerSignature(text);
+    const element = outerSignature(text);
     const sig = new SignedXml({ publicCert: createSecretKey(key), implicitTransforms, getCertFromKeyInfo: () => null });
     sig.SignatureAlgorithms = { [KmsAlgorithm.HMAC_SHA256]: HmacSha256 };
-    if (signature !== undefined) {
-      sig.loadSignature(signature);
+    if (element !== undefined) {
+      sig.loadSignature(element);
       valid = sig.checkSignature(text) && sig.getSignedReferences().length === 1;
     }
   } catch {
     valid = false;
   }
-  if (!valid) throw signatureError();
-  return response;
+  if (!valid) throw signatureError(field);
 }
 
 const decryptError = (field: string): CryptoError =>

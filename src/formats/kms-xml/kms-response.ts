@@ -31,6 +31,7 @@ export type { XmlSignatureInfo };
 export const KmsNamespace = Object.freeze({
   KMS: 'urn:3gpp:ns:mcsecKMSInterface:1.0',
   KMS_EXTENSIONS: 'urn:3gpp:ns:mcsecKMSInterface:extensions:1.0',
+  KRR: 'urn:3gpp:ns:mcsecKMSKRR:1.0',
   XMLENC: 'http://www.w3.org/2001/04/xmlenc#',
   XMLDSIG: 'http://www.w3.org/2000/09/xmldsig#',
   XSI: 'http://www.w3.org/2001/XMLSchema-instance',

@@ -67,6 +67,8 @@ export interface Node {
   readonly name: string;
   readonly attrs: readonly (readonly [string, string])[];
   readonly content: readonly Node[] | string;
+  /** Already-encoded XML spliced in unchanged (an embedded signed element). */
+  readonly raw?: string | undefined;
 }
 export const el = (name: string, attrs: Record<string, string | undefined>, content: readonly (Node | undefined)[] | string = []): Node => ({
   name,
@@ -85,6 +87,7 @@ const escAttr = (s: string): string =>
   escText(s).replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;');
 
 export function serialize(n: Node, indent = ''): string {
+  if (n.raw !== undefined) return `${indent}${n.raw}`;
   const open = `${indent}<${n.name}${n.attrs.map(([k, v]) => ` ${k}="${escAttr(v)}"`).join('')}`;
   if (typeof n.content === 'string') return `${open}>${escText(n.content)}</${n.name}>`;
   if (n.content.length === 0) return `${open}/>`;
@@ -96,12 +99,27 @@ export function serialize(n: Node, indent = ''): string {
 
 export const NCNAME = /^[A-Za-z_][A-Za-z0-9._-]*$/;
 
-export function signatureNode(id: string, keyName: string, digest: string, value: string): Node {
-  return el('ds:Signature', {}, [
+/** What a generated ds:Signature declares. */
+export interface SignatureTemplate {
+  /** The root Id the one Reference points to. */
+  readonly id: string;
+  readonly signatureMethod: string;
+  /** HMACOutputLength, for an HMAC method. */
+  readonly hmacOutputLength?: number | undefined;
+  /** The ds:KeyInfo content. */
+  readonly keyInfo: readonly Node[];
+  /** The element name of the Signature itself (the KRR schema puts it in its own namespace). */
+  readonly name?: string | undefined;
+}
+
+/** A ds:Signature: C14N 1.0, one Reference to the root with enveloped-signature + C14N, SHA-256. */
+export function signatureNode(t: SignatureTemplate, digest: string, value: string): Node {
+  const length = t.hmacOutputLength === undefined ? [] : [el('ds:HMACOutputLength', {}, String(t.hmacOutputLength))];
+  return el(t.name ?? 'ds:Signature', {}, [
     el('ds:SignedInfo', {}, [
       el('ds:CanonicalizationMethod', { Algorithm: KmsAlgorithm.C14N }),
-      el('ds:SignatureMethod', { Algorithm: KmsAlgorithm.HMAC_SHA256 }, [el('ds:HMACOutputLength', {}, '256')]),
-      el('ds:Reference', { URI: `#${id}` }, [
+      el('ds:SignatureMethod', { Algorithm: t.signatureMethod }, length),
+      el('ds:Reference', { URI: `#${t.id}` }, [
         el('ds:Transforms', {}, [
           el('ds:Transform', { Algorithm: KmsAlgorithm.ENVELOPED_SIGNATURE }),
           el('ds:Transform', { Algorithm: KmsAlgorithm.C14N }),
@@ -111,9 +129,21 @@ export function signatureNode(id: string, keyName: string, digest: string, value
       ]),
     ]),
     el('ds:SignatureValue', {}, value),
-    el('ds:KeyInfo', {}, [el('ds:KeyName', {}, keyName)]),
+    el('ds:KeyInfo', {}, t.keyInfo),
   ]);
 }
+
+/** The HMAC-SHA256 signature of D.1 / D.3.1 (256-bit output), its key named by ds:KeyName. */
+export const hmacSignatureTemplate = (id: string, keyName: string): SignatureTemplate => ({
+  id,
+  signatureMethod: KmsAlgorithm.HMAC_SHA256,
+  hmacOutputLength: 256,
+  keyInfo: [el('ds:KeyName', {}, keyName)],
+});
+
+/** HMAC-SHA256 over the canonical SignedInfo, base64. */
+export const hmacSigner = (key: Uint8Array) => (signedInfo: string): string =>
+  createHmac('sha256', key).update(signedInfo).digest('base64');
 
 const internal = (rule: string): McsecError => new McsecError(ErrorCode.INTERNAL, { field: 'xml.Signature', rule, clause: D31 });
 
@@ -121,14 +151,14 @@ const internal = (rule: string): McsecError => new McsecError(ErrorCode.INTERNAL
 function parseOwn(text: string): { readonly root: Element; readonly signature: Element } {
   const doc = new DOMParser().parseFromString(text, 'application/xml');
   const root = doc.documentElement;
-  const signature = root === null ? undefined : Array.from(root.childNodes).find((n) => n.nodeType === 1 && n.nodeName === 'ds:Signature');
+  const signature = root === null ? undefined : Array.from(root.childNodes).find((n) => n.nodeType === 1 && (n.nodeName === 'ds:Signature' || n.nodeName === 'Signature'));
   if (root === null || signature === undefined || !isElement(signature)) throw internal('template did not parse');
   return { root, signature };
 }
 const isElement = (n: { readonly nodeType: number }): n is Element => n.nodeType === 1;
 
-/** Fills in the DigestValue and SignatureValue of the SignedInfo template (see the header). */
-export function sign(build: (digest: string, value: string) => string, key: Uint8Array): string {
+/** Fills in the DigestValue and SignatureValue of a signatureNode template (see the header). */
+export function sign(build: (digest: string, value: string) => string, signer: (canonicalSignedInfo: string) => string): string {
   const c14n = new C14nCanonicalization();
   const first = parseOwn(build('', ''));
   first.root.removeChild(first.signature); // the enveloped-signature transform
@@ -138,7 +168,7 @@ export function sign(build: (digest: string, value: string) => string, key: Uint
   const owner = second.root.ownerDocument;
   if (signedInfo === undefined) throw internal('template has no SignedInfo');
   const ancestorNamespaces = findAncestorNs(owner, "//*[local-name()='SignedInfo']");
-  const value = createHmac('sha256', key).update(c14n.process(signedInfo, { ancestorNamespaces })).digest('base64');
+  const value = signer(c14n.process(signedInfo, { ancestorNamespaces }));
   return build(digest, value);
 }
 
