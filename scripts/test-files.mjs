@@ -17,6 +17,7 @@ export const testFiles = [
   'test/formats/kms-xml.test.ts',
   'test/formats/kms-encode.test.ts',
   'test/formats/krr.test.ts',
+  'test/formats/kms-request.test.ts',
   'test/interop/wolfssl.test.ts',
   'test/interop/tshark.test.ts',
   'test/store/replay-cache.test.ts',

@@ -19,7 +19,33 @@ export {
   unwrapKmsKey,
   unwrapKmsResponse,
   verifyKmsResponseSignature,
+  verifyXmlHmacSignature,
   type KmsResponseKeys,
   type KmsSignatureStatus,
 } from './kms-protection.js';
 export { encodeKmsResponse, toXsdDateTime, type KmsCertificateInput, type KmsKeyContentInput, type KmsKeySetInput, type KmsMessageInput, type KmsNewKeysInput, type KmsResponseEncodeOptions, type KmsResponseInput } from './kms-encode.js';
+export {
+  KMS_REQUEST_MAX_OCTETS,
+  KMS_XML_CONTENT_TYPE,
+  checkKmsRequest,
+  decodeKmsRequest,
+  encodeKmsRequest,
+  type KmsRequest,
+  type KmsRequestExpectations,
+  type KmsRequestInput,
+} from './kms-request.js';
+export {
+  ECDSA_SHA256,
+  KRR_CONTENT_TYPE,
+  KRR_MAX_DEPTH,
+  KRR_MAX_OCTETS,
+  decodeKrr,
+  decodeKrrElement,
+  encodeKrr,
+  verifyKrr,
+  type KmsRedirectResponse,
+  type KmsUriList,
+  type KrrInput,
+  type KrrSigner,
+  type VerifiedKrr,
+} from './krr.js';
