@@ -16,5 +16,7 @@ export type {
   NewKmsKeySet,
   KmsClientKeys,
   NewKmsClientKeys,
+  KmsExternalCertificate,
+  KmsKrrAudit,
 } from './kms-records.js';
 export type { StoreTables } from './tables.js';

@@ -67,9 +67,14 @@ export type NewKmsKeySet = Omit<KmsKeySet, 'issuedAt'>;
 
 /** The transport keys of a KMS client (TS 33.180 §D.3.2 TrK, InK). */
 export interface KmsClientKeys {
+  /** The TrK-ID (§5.3.3: a 32-bit identifier, distributed out of band with the TrK). */
   readonly clientId: string;
   readonly trk: Uint8Array;
   readonly ink: Uint8Array | undefined;
+  /** The InK-ID naming `ink`. */
+  readonly inkId: string | undefined;
+  /** The user these keys serve; undefined for keys not bound to one user. */
+  readonly userUri: string | undefined;
   readonly createdAt: number;
 }
 /** Client keys to store. */
@@ -77,6 +82,29 @@ export interface NewKmsClientKeys {
   readonly clientId: string;
   readonly trk: Uint8Array;
   readonly ink?: Uint8Array | undefined;
+  readonly inkId?: string | undefined;
+  readonly userUri?: string | undefined;
+}
+
+/** An External KMS certificate held by a home KMS (§5.2.8.3: loaded manually by the operator). */
+export interface KmsExternalCertificate {
+  readonly kmsUri: string;
+  readonly extKmsUri: string;
+  /** The certificate's fields as JSON text (hex for keys), as the operator loaded it. */
+  readonly certificate: string;
+  /** It is the certificate of a Migration KMS (§3.1), not of a partner domain. */
+  readonly migration: boolean;
+  readonly addedAt: number;
+}
+
+/** A KRR uploaded for audit (D.2.8). */
+export interface KmsKrrAudit {
+  readonly id: string;
+  readonly kmsUri: string;
+  readonly userUri: string;
+  readonly targetUri: string;
+  readonly krr: string;
+  readonly receivedAt: number;
 }
 
 /** The KMS's storage. */
@@ -105,4 +133,12 @@ export interface KmsStore {
   removeGroupMember(kmsUri: string, groupUri: string, userUri: string): Promise<boolean>;
   /** Member URIs, ordered. */
   listGroupMembers(kmsUri: string, groupUri: string): Promise<readonly string[]>;
+  /** Loads or replaces an External KMS certificate. */
+  putExternalCertificate(cert: Omit<KmsExternalCertificate, 'addedAt'>): Promise<KmsExternalCertificate>;
+  /** External certificates, ordered by KMS URI. */
+  listExternalCertificates(kmsUri: string): Promise<readonly KmsExternalCertificate[]>;
+  /** Stores an uploaded KRR; the id is the caller's (unique). */
+  addKrrAudit(record: Omit<KmsKrrAudit, 'receivedAt'>): Promise<void>;
+  /** Uploaded KRRs, newest first, at most `limit` (default 100). */
+  listKrrAudit(kmsUri: string, limit?: number): Promise<readonly KmsKrrAudit[]>;
 }

@@ -26,6 +26,8 @@ import type {
   KmsClientKeys,
   NewKmsClientKeys,
   KmsStore,
+  KmsExternalCertificate,
+  KmsKrrAudit,
 } from './kms-records.js';
 
 /** Options of `KyselyKmsStore`. */
@@ -269,6 +271,8 @@ export class KyselyKmsStore implements KmsStore {
             ? null
             : this.#wrap(bytes(keys.ink, `${f}.ink`), 'kms_client_key', 'ink_wrapped', pk),
         created_at: this.#now(),
+        user_uri: keys.userUri === undefined ? null : uri(keys.userUri, `${f}.userUri`),
+        ink_id: keys.inkId === undefined ? null : uri(keys.inkId, `${f}.inkId`),
       })
       .onConflict((oc) => oc.column('client_id').doNothing())
       .execute();
@@ -294,8 +298,96 @@ export class KyselyKmsStore implements KmsStore {
         row.ink_wrapped === null
           ? undefined
           : this.#unwrap(row.ink_wrapped, t, 'ink_wrapped', pk),
+      inkId: row.ink_id === null ? undefined : text(row.ink_id, `${t}.ink_id`),
+      userUri: row.user_uri === null ? undefined : text(row.user_uri, `${t}.user_uri`),
       createdAt: readInt(row.created_at, `${t}.created_at`),
     });
+  }
+
+  async putExternalCertificate(cert: Omit<KmsExternalCertificate, 'addedAt'>): Promise<KmsExternalCertificate> {
+    const f = 'kmsExternalCertificate';
+    const row = {
+      kms_uri: uri(cert.kmsUri, `${f}.kmsUri`),
+      ext_kms_uri: uri(cert.extKmsUri, `${f}.extKmsUri`),
+      certificate: cert.certificate,
+      migration: cert.migration ? 1 : 0,
+      added_at: this.#now(),
+    };
+    await this.#database.db
+      .insertInto('kms_external_cert')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['kms_uri', 'ext_kms_uri']).doUpdateSet({
+          certificate: row.certificate,
+          migration: row.migration,
+          added_at: row.added_at,
+        }),
+      )
+      .execute();
+    const all = await this.listExternalCertificates(row.kms_uri);
+    const stored = all.find((c) => c.extKmsUri === row.ext_kms_uri);
+    if (stored === undefined) throw internal('kms_external_cert', 'row must exist after insert');
+    return stored;
+  }
+
+  async listExternalCertificates(kmsUri: string): Promise<readonly KmsExternalCertificate[]> {
+    const rows = await this.#database.db
+      .selectFrom('kms_external_cert')
+      .selectAll()
+      .where('kms_uri', '=', kmsUri)
+      .orderBy('ext_kms_uri')
+      .execute();
+    const t = 'kms_external_cert';
+    return Object.freeze(
+      rows.map((r) =>
+        Object.freeze({
+          kmsUri: text(r.kms_uri, `${t}.kms_uri`),
+          extKmsUri: text(r.ext_kms_uri, `${t}.ext_kms_uri`),
+          certificate: text(r.certificate, `${t}.certificate`),
+          migration: readInt(r.migration, `${t}.migration`) === 1,
+          addedAt: readInt(r.added_at, `${t}.added_at`),
+        }),
+      ),
+    );
+  }
+
+  async addKrrAudit(record: Omit<KmsKrrAudit, 'receivedAt'>): Promise<void> {
+    const f = 'kmsKrrAudit';
+    await this.#database.db
+      .insertInto('kms_krr_audit')
+      .values({
+        id: uri(record.id, `${f}.id`),
+        kms_uri: uri(record.kmsUri, `${f}.kmsUri`),
+        user_uri: uri(record.userUri, `${f}.userUri`),
+        target_uri: uri(record.targetUri, `${f}.targetUri`),
+        krr: record.krr,
+        received_at: this.#now(),
+      })
+      .execute();
+  }
+
+  async listKrrAudit(kmsUri: string, limit = 100): Promise<readonly KmsKrrAudit[]> {
+    const rows = await this.#database.db
+      .selectFrom('kms_krr_audit')
+      .selectAll()
+      .where('kms_uri', '=', kmsUri)
+      .orderBy('received_at', 'desc')
+      .orderBy('id')
+      .limit(Math.min(Math.max(1, limit), 1000))
+      .execute();
+    const t = 'kms_krr_audit';
+    return Object.freeze(
+      rows.map((r) =>
+        Object.freeze({
+          id: text(r.id, `${t}.id`),
+          kmsUri: text(r.kms_uri, `${t}.kms_uri`),
+          userUri: text(r.user_uri, `${t}.user_uri`),
+          targetUri: text(r.target_uri, `${t}.target_uri`),
+          krr: text(r.krr, `${t}.krr`),
+          receivedAt: readInt(r.received_at, `${t}.received_at`),
+        }),
+      ),
+    );
   }
 
   async deleteClientKeys(clientId: string): Promise<boolean> {

@@ -25,6 +25,8 @@ const TABLES = Object.freeze([
   'kms_client_key',
   'kms_group',
   'kms_group_member',
+  'kms_external_cert',
+  'kms_krr_audit',
 ]);
 const USER_KEY: ('kms_uri' | 'user_uri')[] = ['kms_uri', 'user_uri'];
 const GROUP_KEY: ('kms_uri' | 'group_uri')[] = ['kms_uri', 'group_uri'];
@@ -127,6 +129,42 @@ const migrations: Readonly<Record<string, Migration>> = Object.freeze({
     },
     async down(db: Kysely<unknown>): Promise<void> {
       for (const t of [...TABLES].reverse()) await db.schema.dropTable(t).ifExists().execute();
+    },
+  },
+  '0002_kms_interop': {
+    // Client keys bound to a user with the InK-ID (§5.3.3, D.2.2); External KMS certificates
+    // loaded by the operator (§5.2.8.3, D.2.5/D.2.6); KRR uploads kept for audit (D.2.8).
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('kms_client_key').addColumn('user_uri', 'text').execute();
+      await db.schema.alterTable('kms_client_key').addColumn('ink_id', 'text').execute();
+      await db.schema
+        .createTable('kms_external_cert')
+        .ifNotExists()
+        .addColumn('kms_uri', 'text', (c) =>
+          c.notNull().references('kms_domain.kms_uri').onDelete('cascade'),
+        )
+        .addColumn('ext_kms_uri', 'text', (c) => c.notNull())
+        .addColumn('certificate', 'text', (c) => c.notNull())
+        .addColumn('migration', 'bigint', (c) => c.notNull())
+        .addColumn('added_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('kms_external_cert_pk', ['kms_uri', 'ext_kms_uri'])
+        .execute();
+      await db.schema
+        .createTable('kms_krr_audit')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kms_uri', 'text', (c) => c.notNull())
+        .addColumn('user_uri', 'text', (c) => c.notNull())
+        .addColumn('target_uri', 'text', (c) => c.notNull())
+        .addColumn('krr', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.dropTable('kms_krr_audit').ifExists().execute();
+      await db.schema.dropTable('kms_external_cert').ifExists().execute();
+      await db.schema.alterTable('kms_client_key').dropColumn('ink_id').execute();
+      await db.schema.alterTable('kms_client_key').dropColumn('user_uri').execute();
     },
   },
 });

@@ -52,6 +52,28 @@ export interface KmsClientKeyTable {
   trk_wrapped: TextColumn;
   ink_wrapped: NullableTextColumn;
   created_at: IntColumn;
+  /** The user these keys serve (0002), and the InK-ID naming the InK (0002). */
+  user_uri: NullableTextColumn;
+  ink_id: NullableTextColumn;
+}
+
+/** An External KMS certificate loaded into a home KMS (0002); `certificate` is its JSON. */
+export interface KmsExternalCertTable {
+  kms_uri: TextColumn;
+  ext_kms_uri: TextColumn;
+  certificate: TextColumn;
+  migration: IntColumn;
+  added_at: IntColumn;
+}
+
+/** A KMS Redirect Response a client uploaded for audit (0002). */
+export interface KmsKrrAuditTable {
+  id: TextColumn;
+  kms_uri: TextColumn;
+  user_uri: TextColumn;
+  target_uri: TextColumn;
+  krr: TextColumn;
+  received_at: IntColumn;
 }
 
 /** A group known to a KMS domain. */
@@ -82,6 +104,8 @@ export interface StoreTables {
   kms_key_set: KmsKeySetTable;
   kms_client_key: KmsClientKeyTable;
   kms_group: KmsGroupTable;
+  kms_external_cert: KmsExternalCertTable;
+  kms_krr_audit: KmsKrrAuditTable;
   kms_group_member: KmsGroupMemberTable;
   store_meta: StoreMetaTable;
 }

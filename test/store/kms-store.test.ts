@@ -26,7 +26,7 @@ import {
 } from '../../src/store/index.js';
 
 const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TABLES = ['kms_domain', 'kms_user', 'kms_key_set', 'kms_client_key', 'kms_group', 'kms_group_member', 'store_meta'];
+const TABLES = ['kms_domain', 'kms_user', 'kms_key_set', 'kms_client_key', 'kms_group', 'kms_group_member', 'kms_external_cert', 'kms_krr_audit', 'store_meta'];
 
 /** One empty database; `connect` opens another connection to it, as another process would. */
 interface Target {
@@ -128,6 +128,21 @@ function kmsStoreContract(name: string, fresh: () => Promise<Target>, skip: stri
       assert.equal(await store.deleteClientKeys('client-2'), true);
       assert.equal(await store.deleteClientKeys('client-2'), false);
       assert.equal(await store.getClientKeys('client-2'), undefined);
+      const bound = await store.putClientKeys({ clientId: '0a0b0c0d', trk: bytes(32), ink: bytes(32), inkId: '01020304', userUri: 'sip:alice@example.org' });
+      assert.deepEqual([bound.inkId, bound.userUri], ['01020304', 'sip:alice@example.org']);
+      assert.deepEqual(await store.getClientKeys('0a0b0c0d'), bound);
+
+      // External KMS certificates (§5.2.8.3) and KRR audit (D.2.8), 0002.
+      const ext = await store.putExternalCertificate({ kmsUri: KMS, extKmsUri: 'kms.partner.org', certificate: '{"a":1}', migration: false });
+      assert.equal(ext.migration, false);
+      await store.putExternalCertificate({ kmsUri: KMS, extKmsUri: 'kms.partner.org', certificate: '{"a":2}', migration: true });
+      await store.putExternalCertificate({ kmsUri: KMS, extKmsUri: 'kms.another.org', certificate: '{"b":1}', migration: false });
+      const exts = await store.listExternalCertificates(KMS);
+      assert.deepEqual(exts.map((c) => [c.extKmsUri, c.certificate, c.migration]), [['kms.another.org', '{"b":1}', false], ['kms.partner.org', '{"a":2}', true]]);
+      await store.addKrrAudit({ id: 'krr-1', kmsUri: KMS, userUri: 'sip:alice@example.org', targetUri: 'sip:bob@example.org', krr: '<x/>' });
+      await store.addKrrAudit({ id: 'krr-2', kmsUri: KMS, userUri: 'sip:alice@example.org', targetUri: 'sip:carol@example.org', krr: '<y/>' });
+      assert.deepEqual((await store.listKrrAudit(KMS)).map((k) => k.id), ['krr-2', 'krr-1']);
+      await assert.rejects(store.addKrrAudit({ id: 'krr-1', kmsUri: KMS, userUri: 'u', targetUri: 't', krr: '' }));
 
       await store.createGroup(KMS, 'sip:group-1@example.org');
       await store.createGroup(KMS, 'sip:group-1@example.org');
