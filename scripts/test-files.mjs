@@ -7,6 +7,8 @@ export const testFiles = [
   'test/crypto/uid.test.ts',
   'test/crypto/key-derivation.test.ts',
   'test/crypto/key-id.test.ts',
+  'test/crypto/srtp-key-derivation.test.ts',
+  'test/crypto/srtp-kdf.test.ts',
   'test/crypto/eccsi.test.ts',
   'test/crypto/sakke.test.ts',
   'test/crypto/sakke-curve.test.ts',
