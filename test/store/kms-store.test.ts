@@ -25,6 +25,8 @@ import {
   type StoreDatabase,
 } from '../../src/store/index.js';
 
+import { postgresUnreachable } from '../helpers/postgres.js';
+
 const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TABLES = ['kms_domain', 'kms_user', 'kms_key_set', 'kms_client_key', 'kms_group', 'kms_group_member', 'kms_external_cert', 'kms_krr_audit', 'store_meta'];
 
@@ -330,30 +332,7 @@ kmsStoreContract('sqlite', () => {
 
 // ---- PostgreSQL --------------------------------------------------------------------------------
 
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/** Why PostgreSQL cannot be used, or false when a server answered (then failures are failures). */
-async function postgresUnreachable(url: string): Promise<string | false> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return false;
-  } catch (err) {
-    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-    const message = err instanceof Error ? err.message : String(err);
-    if (NETWORK_ERRORS.has(code) || /timeout|terminated/i.test(message)) {
-      const where = new URL(url);
-      if (where.password !== '') where.password = '***';
-      return `PostgreSQL unreachable at ${where.toString()} (${code || message}): the PostgreSQL KmsStore contract did not run; set DATABASE_URL to a reachable server`;
-    }
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const pgSkip = await postgresUnreachable(DATABASE_URL);
+const pgSkip = await postgresUnreachable(DATABASE_URL, 'the PostgreSQL KmsStore contract');
 if (pgSkip !== false) console.log(`# ${pgSkip}`);
 kmsStoreContract(
   'postgres',

@@ -30,6 +30,8 @@ export {
   checkKmsRequest,
   decodeKmsRequest,
   encodeKmsRequest,
+  normaliseKmsUri,
+  sameKmsUri,
   type KmsRequest,
   type KmsRequestExpectations,
   type KmsRequestInput,

@@ -182,6 +182,11 @@ export interface KmsRequestExpectations {
   readonly requireSignature: boolean;
 }
 
+/** A KMS URI without its scheme, trailing slash or case: "kms.example.org", "https://KMS.example.org/" and
+ *  "sip:kms.example.org" name one KMS (Annex D examples write it both with and without a scheme). */
+export const normaliseKmsUri = (u: string): string => u.trim().replace(/^[a-z][a-z0-9+.-]*:(\/\/)?/i, '').replace(/\/+$/, '').toLowerCase();
+export const sameKmsUri = (a: string, b: string): boolean => normaliseKmsUri(a) === normaliseKmsUri(b);
+
 const ABS_DATE = /^(-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})?$/;
 
 /**
@@ -200,7 +205,7 @@ export function checkKmsRequest(input: string | Uint8Array, x: KmsRequestExpecta
     const text = typeof input === 'string' ? input : new TextDecoder().decode(input);
     verifyXmlHmacSignature(text.replace(/^\uFEFF/, ''), request.signature, request.id, key, 'signedKmsRequest.Signature');
   }
-  if (request.kmsUri !== x.kmsUri) throw policy('kmsRequest.KmsUri', "must be this KMS's KMS URI");
+  if (!sameKmsUri(request.kmsUri, x.kmsUri)) throw policy('kmsRequest.KmsUri', "must be this KMS's KMS URI");
   const m = ABS_DATE.exec(request.time);
   const t = m === null ? NaN : Date.parse(`${m[1] ?? ''}${m[2] ?? 'Z'}`);
   if (!Number.isFinite(t) || Math.abs(t - x.now.getTime()) > x.windowMs) {

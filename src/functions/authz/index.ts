@@ -1,0 +1,10 @@
+/** Access token checks for every mcsec server (TS 33.180 §5.1.3, Annex B.2.2). */
+export {
+  AccessTokenVerifier,
+  KeyManagementScope,
+  McServiceIdClaim,
+  authoriseKeyManagement,
+  type AccessClaims,
+  type AccessTokenVerifierOptions,
+  type JwksSource,
+} from './access-token.js';

@@ -1,0 +1,324 @@
+/**
+ * The KMS of TS 33.180 §5.3 and Annex D, independent of HTTP: one call per request, given the
+ * resource path under /keymanagement/identity/v1 (D.2.1), the request XML (D.2.2) and the bearer
+ * access token (§5.1.3, §5.3.3). It authorises, checks the request, builds the response of D.3
+ * and protects it as D.3.1 says. No state is held here: everything is in the store, so several
+ * instances on one PostgreSQL database answer alike.
+ *
+ *   init                         KmsInit: the Root KmsCertificate of the domain (D.2.3, D.3.2)
+ *   keyprov[/<uri>[/<ntp hex>]]  KmsKeyProv: the user's KmsKeySet for the period at that time
+ *                                (now without one) (D.2.4, D.3.3)
+ *   certcache[/<n>]              KmsCertCache: the External KMS certificates (D.2.5, §5.2.8.3)
+ *   cert/<kms uri>               KmsCertCache with that one certificate (D.2.6)
+ *   lookup/<uri>                 KmsCertCache with the certificate of the KMS serving <uri> (D.2.7)
+ *   redirect/<uri>               KRR upload (D.2.8): stored for audit, answered with no content
+ *
+ * Protection (D.3.1, §5.3.3): a request naming a TrK-ID the KMS issued to this user gets its key
+ * material wrapped under that TrK and the response signed with the InK when the request was signed
+ * with it (Signature-ID = InK-ID), else with the TrK. When `requireTrk` is set (public safety, a
+ * KMS behind an HTTP proxy) key material is never sent in the clear.
+ */
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, FormatError, McsecError, PolicyError } from '../../errors/index.js';
+import {
+  KRR_MAX_OCTETS,
+  checkKmsRequest,
+  encodeKmsResponse,
+  toXsdDateTime,
+  type KmsCertificateInput,
+  type KmsMessageInput,
+  type KmsRequest,
+  decodeKmsRequest,
+  sameKmsUri,
+} from '../../formats/kms-xml/index.js';
+import type { KmsClientKeys, KmsDomain, KmsExternalCertificate, KmsStore } from '../../store/index.js';
+import { toHex } from '../../util/index.js';
+import { authoriseKeyManagement, type AccessTokenVerifier } from '../authz/index.js';
+import { KeyIssuer, keyPeriodBounds, keyPeriodNoOf, keyPeriodNoOfNtp } from './key-issuer.js';
+
+/** The resource root of Annex D.2.1. */
+export const KMS_BASE_PATH = '/keymanagement/identity/v1';
+const D = 'TS 33.180 Annex D';
+
+export interface KmsServiceOptions {
+  readonly store: KmsStore;
+  readonly kmsUri: string;
+  readonly verifier: AccessTokenVerifier;
+  /** Accepted difference between a request's Time and ours, ms (D.2.2 suggests 5 s; default 30 s). */
+  readonly requestWindowMs?: number | undefined;
+  /** Refuse unsigned requests (D.2.2 optional extension). */
+  readonly requireSignedRequests?: boolean | undefined;
+  /** Never send key material unwrapped (§5.3.3: public safety users behind an HTTP proxy). */
+  readonly requireTrk?: boolean | undefined;
+  /** Accept KRR uploads (§5.2.8.5 "Allow KRRs"; default true). */
+  readonly acceptKrrs?: boolean | undefined;
+  /** Certificate validity written in the KmsCertificate, years from the domain's creation (default 10). */
+  readonly certificateYears?: number | undefined;
+  readonly now?: (() => Date) | undefined;
+}
+
+/** One request as the HTTP layer hands it over. */
+export interface KmsCall {
+  /** The path below KMS_BASE_PATH, still percent-encoded, without a leading slash. */
+  readonly path: string;
+  /** The full resource URI the client posted to (compared with ClientReqUrl). */
+  readonly resourceUri: string;
+  readonly body: string;
+  readonly authorization: string | undefined;
+}
+
+/** What the HTTP layer sends back. */
+export interface KmsAnswer {
+  readonly status: 200 | 204;
+  readonly body: string;
+  /** For logs: the user and operation, never key material. */
+  readonly user: string;
+  readonly operation: string;
+  readonly keyPeriodNo?: number | undefined;
+}
+
+const notFound = (field: string, rule: string, clause = D): PolicyError => new PolicyError(ErrorCode.NOT_FOUND, { field, rule, clause });
+
+function decodeSegment(s: string, field: string): string {
+  try {
+    const v = decodeURIComponent(s);
+    if (v.length === 0 || v.length > 2048) throw new Error('length');
+    return v;
+  } catch {
+    throw new FormatError(ErrorCode.BAD_VALUE, { field, rule: 'must be a percent-encoded URI of 1 to 2048 characters', clause: 'TS 33.180 Annex D.2.4' });
+  }
+}
+
+
+/** The KMS request handler (see the module header). */
+export class KmsService {
+  readonly #o: KmsServiceOptions;
+  readonly #now: () => Date;
+
+  constructor(o: KmsServiceOptions) {
+    this.#o = o;
+    this.#now = o.now ?? (() => new Date());
+  }
+
+  get kmsUri(): string {
+    return this.#o.kmsUri;
+  }
+
+  async #domain(): Promise<KmsDomain> {
+    const d = await this.#o.store.getDomain(this.#o.kmsUri);
+    if (d === undefined) throw new McsecError(ErrorCode.CONFIG, { field: 'kms.domain', rule: `no domain ${this.#o.kmsUri}: run mcsec kms init-domain` });
+    return d;
+  }
+
+  /** The Root KmsCertificate of the domain (D.3.2.2). */
+  rootCertificate(d: KmsDomain): KmsCertificateInput {
+    const from = new Date(d.createdAt);
+    const to = new Date(d.createdAt);
+    to.setUTCFullYear(to.getUTCFullYear() + (this.#o.certificateYears ?? 10));
+    return {
+      version: '1.1.0',
+      role: 'Root',
+      certUri: `${d.kmsUri}/cert`,
+      kmsUri: d.kmsUri,
+      issuer: d.kmsUri,
+      validFrom: toXsdDateTime(from),
+      validTo: toXsdDateTime(to),
+      revoked: false,
+      userIdFormat: '2',
+      userKeyPeriod: d.userKeyPeriod,
+      userKeyOffset: d.userKeyOffset,
+      pubEncKey: d.pubEncKey,
+      pubAuthKey: d.pubAuthKey,
+      parameterSet: 1,
+    };
+  }
+
+  /** Handles one request; throws McsecError (mapped to HTTP by the route layer). */
+  async handle(call: KmsCall): Promise<KmsAnswer> {
+    const segments = call.path.split('/');
+    const operation = segments[0] ?? '';
+    if (!['init', 'keyprov', 'certcache', 'cert', 'lookup', 'redirect'].includes(operation)) {
+      throw notFound('path', `must be one of init, keyprov, certcache, cert, lookup, redirect under ${KMS_BASE_PATH}`, 'TS 33.180 Annex D.2.1');
+    }
+    const claims = await this.#o.verifier.verifyAuthorization(call.authorization);
+    const domain = await this.#domain();
+    // D.2.2: the TrK-ID names the client keys; they verify a signed request and protect the answer.
+    const peek = decodeKmsRequest(call.body);
+    const client = peek.trkId === undefined ? undefined : await this.#o.store.getClientKeys(peek.trkId);
+    if (peek.trkId !== undefined && (client === undefined || (client.userUri !== undefined && client.userUri !== peek.userUri))) {
+      throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'kmsRequest.TrK-ID', rule: 'must name a TrK this KMS issued to the user', clause: 'TS 33.180 §5.3.3' });
+    }
+    const request = checkKmsRequest(call.body, {
+      kmsUri: domain.kmsUri,
+      resourceUri: call.resourceUri,
+      windowMs: this.#o.requestWindowMs ?? 30_000,
+      now: this.#now(),
+      requireSignature: this.#o.requireSignedRequests === true,
+      signingKey: (id) => (client === undefined ? undefined : id === client.inkId ? client.ink : id === client.clientId ? client.trk : undefined),
+    });
+    // The user the request is made for must be the token's (§5.3.3 step 1).
+    authoriseKeyManagement(claims, request.userUri);
+    const protection = this.#protection(request, client);
+    const respond = (kmsMessage: KmsMessageInput | undefined, extra: Partial<KmsAnswer> = {}): KmsAnswer => ({
+      status: 200,
+      user: request.userUri,
+      operation,
+      ...extra,
+      body: encodeKmsResponse(
+        {
+          userUri: request.userUri,
+          kmsUri: domain.kmsUri,
+          clientReqUrl: request.clientReqUrl,
+          kmsMessage,
+          trkId: protection.trkId,
+          signatureId: protection.signatureId,
+        },
+        { trk: protection.trk, ink: protection.ink, now: this.#now },
+      ),
+    });
+
+    switch (operation) {
+      case 'init':
+        this.#noMoreSegments(segments, 1);
+        return respond({ init: { certificate: this.rootCertificate(domain) } });
+      case 'keyprov': {
+        this.#noMoreSegments(segments, 3);
+        const target = segments[1] === undefined ? request.userUri : decodeSegment(segments[1], 'path.uri');
+        if (target !== request.userUri) authoriseKeyManagement(claims, target);
+        if (!(await this.#o.store.hasUser(domain.kmsUri, target))) throw notFound('kmsRequest.UserUri', 'must be a user of this KMS domain', 'TS 33.180 §5.3.3');
+        if (protection.trk === undefined && this.#o.requireTrk === true) {
+          throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'kmsRequest.TrK-ID', rule: 'is required: key material is only sent wrapped under a TrK', clause: 'TS 33.180 §5.3.3' });
+        }
+        const at = segments[2] === undefined ? undefined : ntpSegment(segments[2]);
+        const periodNo = at === undefined ? keyPeriodNoOf(domain, this.#now()) : keyPeriodNoOfNtp(domain, at);
+        const set = await new KeyIssuer(this.#o.store, domain).keySet(target, periodNo);
+        const { from, to } = keyPeriodBounds(domain, periodNo);
+        return respond(
+          {
+            keyProv: {
+              keySets: [
+                {
+                  kmsUri: domain.kmsUri,
+                  certUri: `${domain.kmsUri}/cert`,
+                  issuer: domain.kmsUri,
+                  userUri: target,
+                  userId: toHex(set.userId).toUpperCase(),
+                  validFrom: toXsdDateTime(from),
+                  validTo: toXsdDateTime(to),
+                  keyPeriodNo: periodNo,
+                  revoked: false,
+                  userDecryptKey: { key: set.rsk },
+                  userSigningKeySSK: { key: set.ssk },
+                  userPubTokenPVT: { key: set.pvt },
+                },
+              ],
+            },
+          },
+          { keyPeriodNo: periodNo },
+        );
+      }
+      case 'certcache': {
+        this.#noMoreSegments(segments, 2);
+        const list = await this.#o.store.listExternalCertificates(domain.kmsUri);
+        const cacheNum = list.reduce((m, c) => Math.max(m, c.addedAt), 0);
+        return respond({ certCache: { cacheNum, certificates: list.map(toExternal) } });
+      }
+      case 'cert': {
+        this.#noMoreSegments(segments, 2);
+        const wanted = decodeSegment(segments[1] ?? '', 'path.kmsUri');
+        const certificate = await this.#certificateOf(domain, wanted);
+        if (certificate === undefined) throw notFound('path.kmsUri', 'must name this KMS or an External KMS loaded here', 'TS 33.180 Annex D.2.6');
+        return respond({ certCache: { certificates: [certificate] } });
+      }
+      case 'lookup': {
+        this.#noMoreSegments(segments, 2);
+        const uri = decodeSegment(segments[1] ?? '', 'path.uri');
+        if (!(await this.#o.store.hasUser(domain.kmsUri, uri))) throw notFound('path.uri', 'must be an entity whose KMS this KMS knows', 'TS 33.180 Annex D.2.7');
+        return respond({ certCache: { certificates: [this.rootCertificate(domain)] } });
+      }
+      default: {
+        // redirect/<uri> (D.2.8): KRRs kept for audit; "the KMS does not respond ... unless an error occurs".
+        this.#noMoreSegments(segments, 2);
+        const target = decodeSegment(segments[1] ?? '', 'path.uri');
+        if (this.#o.acceptKrrs === false) throw new PolicyError(ErrorCode.FORBIDDEN, { field: 'kmsRequest.KrrList', rule: 'KRRs are not accepted by this KMS (§5.2.8.5 policy)', clause: 'TS 33.180 §5.2.8.5' });
+        if (request.krrList === undefined) throw new FormatError(ErrorCode.BAD_VALUE, { field: 'kmsRequest.KrrList', rule: 'is required in a KMS Redirect Upload', clause: 'TS 33.180 Annex D.2.8' });
+        const krr = /<(?:[A-Za-z_][\w.-]*:)?KrrList\b[\s\S]*<\/(?:[A-Za-z_][\w.-]*:)?KrrList\s*>/.exec(call.body)?.[0] ?? '';
+        if (krr.length > KRR_MAX_OCTETS) throw new FormatError(ErrorCode.TOO_LARGE, { field: 'kmsRequest.KrrList', rule: `must be at most ${KRR_MAX_OCTETS} octets`, clause: 'TS 33.180 Annex D.2.8' });
+        await this.#o.store.addKrrAudit({ id: `krr-${toHex(new Uint8Array(randomBytes(12)))}`, kmsUri: domain.kmsUri, userUri: request.userUri, targetUri: target, krr });
+        return { status: 204, body: '', user: request.userUri, operation };
+      }
+    }
+  }
+
+  #noMoreSegments(segments: readonly string[], max: number): void {
+    if (segments.length > max || segments.some((s, i) => i > 0 && s.length === 0)) {
+      throw notFound('path', `has at most ${max - 1} segment(s) after the operation`, 'TS 33.180 Annex D.2');
+    }
+  }
+
+  async #certificateOf(domain: KmsDomain, kmsUri: string): Promise<KmsCertificateInput | undefined> {
+    if (sameKmsUri(kmsUri, domain.kmsUri)) return this.rootCertificate(domain);
+    const list = await this.#o.store.listExternalCertificates(domain.kmsUri);
+    const found = list.find((c) => sameKmsUri(c.extKmsUri, kmsUri));
+    return found === undefined ? undefined : toExternal(found);
+  }
+
+  /** Which keys protect the answer (D.3.1, §5.3.3). */
+  #protection(request: KmsRequest, client: KmsClientKeys | undefined): {
+    readonly trk: Uint8Array | undefined; readonly ink: Uint8Array | undefined; readonly trkId: string | undefined; readonly signatureId: string | undefined;
+  } {
+    if (client === undefined) return { trk: undefined, ink: undefined, trkId: undefined, signatureId: undefined };
+    const useInk = client.ink !== undefined && client.inkId !== undefined && request.signatureId === client.inkId;
+    return {
+      trk: client.trk,
+      ink: useInk ? client.ink : undefined,
+      trkId: client.clientId,
+      signatureId: useInk ? client.inkId : client.clientId,
+    };
+  }
+}
+
+/** The NTP-UTC 64-bit time of the D.2.4 time segment (16 hex digits), as NTP seconds. */
+function ntpSegment(s: string): number {
+  if (!/^[0-9A-Fa-f]{16}$/.test(s)) {
+    throw new FormatError(ErrorCode.BAD_VALUE, { field: 'path.time', rule: 'must be an NTP-UTC 64-bit timestamp in 16 hex digits', clause: 'TS 33.180 Annex D.2.4' });
+  }
+  return Number.parseInt(s.slice(0, 8), 16);
+}
+
+function toExternal(c: KmsExternalCertificate): KmsCertificateInput {
+  return { ...externalCertificateFromJson(c.certificate), role: 'External' };
+}
+
+/** An External KMS certificate as the store keeps it (JSON; keys in hex). */
+export function externalCertificateFromJson(text: string): KmsCertificateInput {
+  const v: unknown = JSON.parse(text);
+  if (typeof v !== 'object' || v === null) throw new FormatError(ErrorCode.BAD_VALUE, { field: 'externalCertificate', rule: 'must be a JSON object' });
+  const get = (k: string): unknown => Reflect.get(v, k);
+  const s = (k: string): string => {
+    const x = get(k);
+    if (typeof x !== 'string') throw new FormatError(ErrorCode.BAD_VALUE, { field: `externalCertificate.${k}`, rule: 'must be a string' });
+    return x;
+  };
+  const n = (k: string): number => {
+    const x = get(k);
+    if (typeof x !== 'number') throw new FormatError(ErrorCode.BAD_VALUE, { field: `externalCertificate.${k}`, rule: 'must be a number' });
+    return x;
+  };
+  const o = (k: string): string | undefined => (get(k) === undefined ? undefined : s(k));
+  const hex = (k: string): Uint8Array => Uint8Array.from(Buffer.from(s(k), 'hex'));
+  return {
+    kmsUri: s('kmsUri'), certUri: o('certUri'), issuer: o('issuer'), validFrom: o('validFrom'), validTo: o('validTo'),
+    userIdFormat: s('userIdFormat'), userKeyPeriod: n('userKeyPeriod'), userKeyOffset: n('userKeyOffset'),
+    pubEncKey: hex('pubEncKey'), pubAuthKey: hex('pubAuthKey'),
+  };
+}
+
+/** The JSON the store keeps for an External KMS certificate (hex keys), from a decoded certificate. */
+export function externalCertificateToJson(c: KmsCertificateInput): string {
+  return JSON.stringify({
+    kmsUri: c.kmsUri, certUri: c.certUri, issuer: c.issuer, validFrom: c.validFrom, validTo: c.validTo,
+    userIdFormat: c.userIdFormat, userKeyPeriod: c.userKeyPeriod, userKeyOffset: c.userKeyOffset,
+    pubEncKey: toHex(c.pubEncKey), pubAuthKey: toHex(c.pubAuthKey),
+  });
+}
