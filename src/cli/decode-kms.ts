@@ -1,8 +1,11 @@
 /**
  * `mcsec decode kms <file|->`: prints a KmsResponse / SignedKmsResponse of TS 33.180 Annex D.3.
  * With `--trk` / `--ink` (hex) the signature is verified (InK, else TrK: D.3.1) and the key
- * material unwrapped with the TrK. `--json` prints one object with the keys kmsUri, userUri,
- * time, kmsId, clientReqUrl, signature, kmsMessage (init | keyProv | certCache); hex in lowercase.
+ * material unwrapped with the TrK. `--json` prints one object: the KmsResponse fields under their
+ * Annex D element names (KmsUri, UserUri, Time, KmsId, ClientReqUrl, TrK-ID, Signature-ID), then
+ * signature, kmsMessage (init | keyProv | certCache) whose certificate and key set fields are
+ * camelCase (userIdFormat, userKeyPeriod, …, userId, keyPeriodNo, userDecryptKey,
+ * userSigningKeySSK, userPubTokenPVT), as the KMS issue names them; hex in lowercase.
  */
 import type { Command } from 'commander';
 import { ConfigError, ErrorCode } from '../errors/index.js';
@@ -102,13 +105,13 @@ export function describeKmsResponse(r: KmsResponse, signature: KmsSignatureStatu
     kmsMessage = { certCache: { cacheNum: m.certCache.cacheNum, certificates: m.certCache.certificates.map(certificateJson) } };
   }
   return {
-    kmsUri: r.kmsUri,
-    userUri: r.userUri,
-    time: r.time,
-    kmsId: r.kmsId,
-    clientReqUrl: r.clientReqUrl,
-    trkId: r.trkId,
-    signatureId: r.signatureId,
+    KmsUri: r.kmsUri,
+    UserUri: r.userUri,
+    Time: r.time,
+    KmsId: r.kmsId,
+    ClientReqUrl: r.clientReqUrl,
+    'TrK-ID': r.trkId,
+    'Signature-ID': r.signatureId,
     signature,
     signatureKeyName: r.signature?.keyName,
     kmsMessage,

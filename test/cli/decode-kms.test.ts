@@ -35,11 +35,11 @@ const encrypted = (keyName: string, carriedKeyName?: string): Record<string, unk
 test('decode kms d-3-4-1.xml --json: the KmsInit example with the keys the issue names', () => {
   const out = json(['decode', 'kms', fixture('d-3-4-1'), '--json']);
   assert.deepEqual(out, {
-    kmsUri: 'kms.example.org',
-    userUri: 'example:user@example.org',
-    time: '2014-01-26T10:05:52',
-    kmsId: 'KMSProvider12345',
-    clientReqUrl: 'http://kms.example.org/keymanagement/identity/v1/init',
+    KmsUri: 'kms.example.org',
+    UserUri: 'example:user@example.org',
+    Time: '2014-01-26T10:05:52',
+    KmsId: 'KMSProvider12345',
+    ClientReqUrl: 'http://kms.example.org/keymanagement/identity/v1/init',
     signature: 'unverified',
     signatureKeyName: 'tk.11.user@example.org',
     kmsMessage: {
@@ -72,8 +72,8 @@ test('decode kms d-3-4-1.xml --json: the KmsInit example with the keys the issue
 test('decode kms d-3-4-2.xml --json (and from stdin): two key sets, key material still encrypted', () => {
   const out = json(['decode', 'kms', fixture('d-3-4-2'), '--json']);
   assert.deepEqual(json(['decode', 'kms', '-', '--json'], readFileSync(fixture('d-3-4-2'), 'utf8')), out);
-  assert.equal(out['clientReqUrl'], 'http://kms.example.org/keymanagement/identity/v1/keyprov');
-  assert.equal(out['time'], '2014-01-26T10:07:14');
+  assert.equal(out['ClientReqUrl'], 'http://kms.example.org/keymanagement/identity/v1/keyprov');
+  assert.equal(out['Time'], '2014-01-26T10:07:14');
   const m = out['kmsMessage'];
   assert.ok(typeof m === 'object' && m !== null && 'keyProv' in m);
   const enc = encrypted('tk.12.user@example.org');
