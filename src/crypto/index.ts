@@ -32,6 +32,7 @@ export {
 } from './sakke.js';
 export { SakkeParamSet1 } from './sakke-params.js';
 export { hashToIntegerRange } from './hash-to-integer-range.js';
+export { AES_GCM_TAG_LENGTH, openAesGcm, sealAesGcm } from './aes-gcm.js';
 export { kdf, kdfInput, encodeKdfInteger, hmacSha256, sha256, type KdfParameter } from './kdf.js';
 export {
   NTP_UNIX_OFFSET,
