@@ -27,6 +27,7 @@ export const testFiles = [
   'test/formats/kms-request.test.ts',
   'test/interop/wolfssl.test.ts',
   'test/interop/tshark.test.ts',
+  'test/interop/libsrtp.test.ts',
   'test/store/replay-cache.test.ts',
   'test/store/secret-box.test.ts',
   'test/store/kms-store.test.ts',
