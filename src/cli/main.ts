@@ -27,6 +27,7 @@ import { printLine, reportError } from './output.js';
 import { readBytes, readText } from './input.js';
 import { registerDecodeKms } from './decode-kms.js';
 
+import { registerKmsCommands } from './kms-commands.js';
 function usage(field: string, rule: string): ConfigError {
   return new ConfigError(ErrorCode.USAGE, { field, rule });
 }
@@ -99,6 +100,7 @@ export function buildProgram(): Command {
     });
   registerDecodeKms(decode);
 
+  registerKmsCommands(program);
   const mikey = program.command('mikey').description('MIKEY-SAKKE I_MESSAGEs (TS 33.180 Annex E) with keys from a case file');
   mikey
     .command('open')

@@ -50,7 +50,7 @@ export class ClientKeyStore {
     } catch {
       throw new ConfigError(ErrorCode.IO, { field: '--data-dir', rule: 'must be a folder mcsec can create and write' });
     }
-    this.#box = new SecretBox(storageKey ?? (process.env['MCSEC_STORAGE_KEY'] !== undefined ? loadStorageKey() : loadStorageKey({ file: join(dir, 'storage.key'), create: true })));
+    this.#box = new SecretBox(storageKey ?? ((process.env['MCSEC_STORAGE_KEY'] ?? '') !== '' ? loadStorageKey() : loadStorageKey({ file: join(dir, 'storage.key'), create: true })));
   }
 
   #write(path: string, value: unknown): void {
