@@ -3,7 +3,8 @@
 // PostgreSQL database answering alike, and no key material in any log line.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -186,6 +187,27 @@ describe('KMS on SQLite over HTTPS', () => {
     const audit = await kms.store.listKrrAudit(KMS);
     assert.equal(audit[0]?.targetUri, BOB);
     assert.match(audit[0]?.krr ?? '', /kms\.reject\.org/);
+  });
+
+  test('D.3.5: every response the server emits (init, keyprov wrapped and plain, certcache, error) validates against the schema', async () => {
+    const schema = join(import.meta.dirname, '..', 'fixtures', 'kms', 'schema', 'kms-response.xsd');
+    const bodies: string[] = [];
+    for (const [path, user, trk] of [['init', ALICE, true], ['keyprov', ALICE, true], ['keyprov', BOB, false], ['certcache', ALICE, false], ['keyprov/sip%3Anobody%40x', ALICE, false]] as const) {
+      const url = `${kms.url}/keymanagement/identity/v1/${path}`;
+      const body = encodeKmsRequest({ userUri: user, kmsUri: KMS, clientReqUrl: url, ...(trk ? { trkId: aliceKeys.trkId, signatureId: aliceKeys.inkId } : {}) }, trk ? fromHex(aliceKeys.ink) : undefined);
+      const r = await httpsPost(url, body, { headers: { authorization: `Bearer ${await token({ mcptt_id: user })}` }, caPem: kms.caPem });
+      assert.equal(r.contentType, 'application/xml');
+      bodies.push(r.body);
+    }
+    assert.match(bodies[1]!, /xenc:EncryptedKey/);
+    assert.match(bodies[2]!, /UserDecryptKey xsi:type="KeyContentType"/);
+    assert.match(bodies[4]!, /<KmsError>/);
+    const files = bodies.map((b, i) => {
+      const f = join(mkdtempSync(join(tmpdir(), 'mcsec-kms-xsd-')), `r${i}.xml`);
+      writeFileSync(f, b);
+      return f;
+    });
+    execFileSync('xmllint', ['--noout', '--schema', schema, ...files], { stdio: 'pipe' });
   });
 
   test('no log line holds key material or a token (every issued RSK, SSK, TrK, InK searched)', () => {
