@@ -9,6 +9,7 @@ export {
   decodeRtpPacket,
   encodeRtpHeader,
   encodeRtpPacket,
+  rtpPaddingLength,
   splitRtpPadding,
   type RtpHeader,
   type RtpHeaderExtension,

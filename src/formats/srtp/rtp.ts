@@ -94,15 +94,11 @@ export function decodeRtpHeader(bytes: Uint8Array, where = 'rtp'): { readonly he
 }
 
 /**
- * Splits `body` (what follows an RTP header whose P bit is `padded`) into payload and padding:
- * with P set, the last octet counts the padding octets, itself included (RFC 3550 §5.1).
+ * The padding length of `body` (what follows an RTP header whose P bit is `padded`): with P set,
+ * the last octet counts the padding octets, itself included, 1 to all of them (RFC 3550 §5.1).
  */
-export function splitRtpPadding(
-  body: Uint8Array,
-  padded: boolean,
-  where = 'rtp',
-): { readonly payload: Uint8Array; readonly padding: Uint8Array } {
-  if (!padded) return { payload: body.slice(), padding: new Uint8Array(0) };
+export function rtpPaddingLength(body: Uint8Array, padded: boolean, where = 'rtp'): number {
+  if (!padded) return 0;
   const count = body[body.length - 1];
   if (count === undefined) {
     throw new FormatError(ErrorCode.TRUNCATED, { field: `${where}.padding`, rule: 'P is set but the packet has no padding count', clause: 'RFC 3550 §5.1' });
@@ -110,7 +106,17 @@ export function splitRtpPadding(
   if (count === 0 || count > body.length) {
     throw bad(`${where}.padding`, `count must be 1 to the ${body.length} octets after the header`);
   }
-  return { payload: body.slice(0, body.length - count), padding: body.slice(body.length - count) };
+  return count;
+}
+
+/** Splits `body` into payload and padding (copies), the padding checked as `rtpPaddingLength`. */
+export function splitRtpPadding(
+  body: Uint8Array,
+  padded: boolean,
+  where = 'rtp',
+): { readonly payload: Uint8Array; readonly padding: Uint8Array } {
+  const n = rtpPaddingLength(body, padded, where);
+  return { payload: body.slice(0, body.length - n), padding: body.slice(body.length - n) };
 }
 
 /** Decodes a whole RTP packet (RFC 3550 §5.1). */

@@ -20,7 +20,7 @@ import type { SrtpMaster } from '../../crypto/srtp-key-derivation.js';
 import { ConfigError, ErrorCode, FormatError, PolicyError } from '../../errors/index.js';
 import { ReplayWindow, DEFAULT_REPLAY_WINDOW } from './replay-window.js';
 import { MAX_SRTP_INDEX, guessRoc, srtpIndex } from './rollover.js';
-import { decodeRtpHeader, splitRtpPadding } from './rtp.js';
+import { decodeRtpHeader, rtpPaddingLength } from './rtp.js';
 import { carriesRoc, openSrtcp, openSrtp, parseSrtcp, parseSrtp, sealSrtcp, sealSrtp, type SrtpLayout } from './srtp-packet.js';
 
 /** Options shared by senders and receivers of one session. */
@@ -135,7 +135,7 @@ export class SrtpSender {
   /** The SRTP packet for an RTP packet (checked first: RFC 3550 §5.1), RFC 3711 §3.3, RFC 7714 §8. */
   protectRtp(packet: Uint8Array): Uint8Array {
     const { header, length } = decodeRtpHeader(packet, 'rtp');
-    splitRtpPadding(packet.subarray(length), header.padding, 'rtp');
+    rtpPaddingLength(packet.subarray(length), header.padding, 'rtp');
     const { ssrc, sequenceNumber: seq } = header;
     const stream = this.#rtp.get(ssrc) ?? { window: new ReplayWindow(this.#opts.replayWindow), initialRoc: 0 };
     const { window } = stream;

@@ -23,7 +23,7 @@ import type { SrtpSessionKeys } from '../../crypto/srtp-kdf.js';
 import { ErrorCode, FormatError } from '../../errors/index.js';
 import { Writer } from '../bytes/index.js';
 import { decodeRtcpPrefix } from './rtcp.js';
-import { decodeRtpHeader, splitRtpPadding, type RtpHeader } from './rtp.js';
+import { decodeRtpHeader, rtpPaddingLength, type RtpHeader } from './rtp.js';
 
 /** Where the MKI and the RCCm3 ROC sit in an SRTP packet of a session. */
 export interface SrtpLayout {
@@ -84,9 +84,12 @@ export function sealSrtp(
 ): Uint8Array {
   const header = packet.subarray(0, headerLength);
   const sealed = srtpAeadSeal(keys.key, srtpAeadIv(keys.salt, ssrc, roc, seq), [header], packet.subarray(headerLength));
-  const w = new Writer().bytes(header).bytes(sealed).bytes(mki);
-  if (rocTag) w.u32(roc);
-  return w.finish();
+  const out = new Uint8Array(headerLength + sealed.length + mki.length + (rocTag ? 4 : 0));
+  out.set(header, 0);
+  out.set(sealed, headerLength);
+  out.set(mki, headerLength + sealed.length);
+  if (rocTag) new DataView(out.buffer).setUint32(out.length - 4, roc >>> 0);
+  return out;
 }
 
 /** Opens SRTP parts with the index's ROC; returns the RTP packet, its padding checked. */
@@ -94,7 +97,7 @@ export function openSrtp(keys: SrtpSessionKeys, parts: SrtpParts, roc: number): 
   const { header } = parts;
   const iv = srtpAeadIv(keys.salt, header.ssrc, roc, header.sequenceNumber);
   const plain = srtpAeadOpen(keys.key, iv, [parts.headerBytes], parts.sealed, 'srtp');
-  splitRtpPadding(plain, header.padding, 'srtp.payload');
+  rtpPaddingLength(plain, header.padding, 'srtp.payload');
   const out = new Uint8Array(parts.headerBytes.length + plain.length);
   out.set(parts.headerBytes, 0);
   out.set(plain, parts.headerBytes.length);
