@@ -149,6 +149,34 @@ test('any single bit flip of an SRTP or SRTCP packet is refused, and changes no 
   );
 });
 
+test('unprotect is total on any bytes: a packet or an McsecError, never another exception', () => {
+  const receivers = [
+    new SrtpReceiver({ master }),
+    new SrtpReceiver({ master }, { rocRate: 2 }),
+    pair(Uint8Array.of(0x10, 0, 0, 7)).rx,
+    pair(Uint8Array.of(0, 0, 0, 1, 0x0a, 0xbc, 0xde, 0xf0)).rx,
+  ];
+  const bytes = fc.oneof(
+    fc.uint8Array({ maxLength: 120 }),
+    // Mostly well-formed: an RTP / RTCP first octet, so the decoders get past version 2.
+    fc.tuple(fc.constantFrom(0x80, 0x81, 0x90, 0xa0, 0xbf), fc.uint8Array({ maxLength: 120 })).map(([b0, rest]) => Uint8Array.of(b0, ...rest)),
+  );
+  fc.assert(
+    fc.property(bytes, fc.nat({ max: 3 }), (b, r) => {
+      const rx = receivers[r] as SrtpReceiver;
+      for (const f of [(): unknown => rx.unprotectRtp(b), (): unknown => rx.unprotectRtcp(b, { allowUnencrypted: true })]) {
+        try {
+          f();
+          assert.fail('random bytes authenticated');
+        } catch (e) {
+          assert.ok(e instanceof McsecError, String(e));
+        }
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
+
 test('replay (RFC 3711 §3.3.2): a repeat and an index older than the window are ERR_REPLAY; reordering inside it is fine', () => {
   const { tx, rx } = pair(none);
   const packets = Array.from({ length: 100 }, (_, i) => tx.protectRtp(rtp(1000 + i)));
