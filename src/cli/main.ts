@@ -15,6 +15,7 @@ import {
   decodeOpenCase,
   describeMikey,
   describeMikeyText,
+  describeOpenedKeyParameters,
   mikeyMessageTime,
   openIMessage,
 } from '../formats/mikey/index.js';
@@ -140,7 +141,7 @@ export function buildProgram(): Command {
             time: opened.time.toISOString(),
             format: opened.format,
             signature: 'valid',
-            keyParameters: null,
+            keyParameters: opened.keyParameters === undefined ? null : describeOpenedKeyParameters(opened.keyParameters),
           }),
         );
       } catch (err) {
@@ -165,6 +166,7 @@ export function buildProgram(): Command {
         responder: { uri: c.responder.uri, kmsUri: c.kms.uri, ...periods, kms },
         time: c.time ?? new Date(),
         hideIdentities: c.hideIdentities,
+        ...(c.keyParameters !== undefined ? { keyParameters: c.keyParameters } : {}),
       });
       printLine(`mikey ${toBase64(bytes)}`);
     });

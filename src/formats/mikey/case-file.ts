@@ -6,12 +6,16 @@
  *            "receiver":{"uri","userDecryptKey"}, "imessage":"mikey <base64>",
  *            "at":"message" | "<ISO time>"}
  *   create: {"kms":{...}, "initiator":{"uri","userSigningKeySSK","userPubTokenPVT"},
- *            "responder":{"uri"}, "keyType", "key", "keyId", "time"?, "hideIdentities"?}
+ *            "responder":{"uri"}, "keyType", "key", "keyId", "time"?, "hideIdentities"?,
+ *            "keyParameters"?: {"status"?: {"revoked"?, "securityGateway"?}, "activationTime"?,
+ *              "expiryTime"? (ISO or null), "text"?, "mcGroupIds"?: ["<id>" | {"iei","id"}],
+ *              "reserved"?: {"iei","value"}, "iei"?, "keyType"?}}   (TS 33.180 §E.6)
  */
 import { ErrorCode, FormatError } from '../../errors/index.js';
 import { fromHex, utf8 } from '../../util/index.js';
 import { PurposeTag, type KeyType } from '../../crypto/index.js';
 import { decodeMikeyInput } from './text-input.js';
+import type { KeyParametersInput, McGroupId } from './key-parameters.js';
 
 /** The KMS part of a case. */
 export interface CaseKms {
@@ -40,6 +44,7 @@ export interface CreateCase {
   readonly keyId: number;
   readonly time: Date | undefined;
   readonly hideIdentities: boolean;
+  readonly keyParameters: KeyParametersInput | undefined;
 }
 
 const isKeyType = (s: string): s is KeyType => Object.hasOwn(PurposeTag, s);
@@ -65,6 +70,60 @@ function time(v: unknown, field: string): Date {
   const d = new Date(str(v, field));
   if (Number.isNaN(d.getTime())) throw bad(field, 'must be an ISO-8601 time');
   return d;
+}
+
+function bool(v: unknown, field: string): boolean | undefined {
+  if (v !== undefined && typeof v !== 'boolean') throw bad(field, 'must be true or false');
+  return v;
+}
+function u8(v: unknown, field: string): number {
+  const n = int(v, field);
+  if (n > 0xff) throw bad(field, 'must be an integer from 0 to 255');
+  return n;
+}
+/** An ISO time, or null / absent for 0 (§E.6.4, §E.6.10). */
+const optionalTime = (v: unknown, field: string): Date | undefined => (v === undefined || v === null ? undefined : time(v, field));
+
+function keyParametersOfCase(v: unknown, keyType: KeyType): KeyParametersInput {
+  const f = 'case.keyParameters';
+  const k = obj(v, f, [], ['status', 'activationTime', 'expiryTime', 'text', 'mcGroupIds', 'reserved', 'iei', 'keyType']);
+  const st = k['status'] === undefined ? undefined : obj(k['status'], `${f}.status`, [], ['revoked', 'securityGateway']);
+  const revoked = bool(st?.['revoked'], `${f}.status.revoked`);
+  const securityGateway = bool(st?.['securityGateway'], `${f}.status.securityGateway`);
+  const text = k['text'];
+  if (text !== undefined && typeof text !== 'string') throw bad(`${f}.text`, 'must be a string');
+  const ids = k['mcGroupIds'];
+  let list: readonly unknown[] | undefined;
+  if (ids !== undefined) {
+    if (!Array.isArray(ids)) throw bad(`${f}.mcGroupIds`, 'must be an array of group IDs');
+    list = ids;
+  }
+  const mcGroupIds = list?.map((g, i): string | McGroupId => {
+    const gf = `${f}.mcGroupIds[${i}]`;
+    if (typeof g === 'string') return str(g, gf);
+    const o = obj(g, gf, ['id'], ['iei']);
+    return { iei: o['iei'] === undefined ? 0 : u8(o['iei'], `${gf}.iei`), id: str(o['id'], `${gf}.id`) };
+  });
+  const res = k['reserved'] === undefined ? undefined : obj(k['reserved'], `${f}.reserved`, ['iei', 'value']);
+  const kt = k['keyType'] === undefined ? undefined : str(k['keyType'], `${f}.keyType`);
+  if (kt !== undefined && kt !== keyType) throw bad(`${f}.keyType`, `must be the case's keyType (${keyType})`);
+  const activationTime = optionalTime(k['activationTime'], `${f}.activationTime`);
+  const expiryTime = optionalTime(k['expiryTime'], `${f}.expiryTime`);
+  return {
+    ...(revoked !== undefined || securityGateway !== undefined
+      ? { status: { ...(revoked !== undefined ? { revoked } : {}), ...(securityGateway !== undefined ? { securityGateway } : {}) } }
+      : {}),
+    ...(activationTime !== undefined ? { activationTime } : {}),
+    ...(expiryTime !== undefined ? { expiryTime } : {}),
+    ...(text !== undefined ? { text } : {}),
+    ...(mcGroupIds !== undefined ? { mcGroupIds } : {}),
+    ...(res !== undefined ? { reserved: { iei: u8(res['iei'], `${f}.reserved.iei`), value: hexOrEmpty(res['value'], `${f}.reserved.value`) } } : {}),
+    ...(k['iei'] !== undefined ? { iei: u8(k['iei'], `${f}.iei`) } : {}),
+  };
+}
+function hexOrEmpty(v: unknown, field: string): Uint8Array {
+  if (typeof v !== 'string') throw bad(field, 'must be a hex string');
+  return fromHex(v.replace(/^0x/i, ''), field);
 }
 
 function parse(text: string): Record<string, unknown> {
@@ -104,7 +163,7 @@ export function decodeOpenCase(text: string): OpenCase {
 
 /** Decodes a `mikey create` case file. */
 export function decodeCreateCase(text: string): CreateCase {
-  const root = obj(parse(text), 'case', ['kms', 'initiator', 'responder', 'keyType', 'key', 'keyId'], ['time', 'hideIdentities']);
+  const root = obj(parse(text), 'case', ['kms', 'initiator', 'responder', 'keyType', 'key', 'keyId'], ['time', 'hideIdentities', 'keyParameters']);
   const i = obj(root['initiator'], 'case.initiator', ['uri', 'userSigningKeySSK', 'userPubTokenPVT']);
   const r = obj(root['responder'], 'case.responder', ['uri']);
   const keyType = str(root['keyType'], 'case.keyType');
@@ -126,5 +185,6 @@ export function decodeCreateCase(text: string): CreateCase {
     keyId: parseInt(keyIdHex, 16),
     time: root['time'] === undefined ? undefined : time(root['time'], 'case.time'),
     hideIdentities: hide === true,
+    keyParameters: root['keyParameters'] === undefined ? undefined : keyParametersOfCase(root['keyParameters'], keyType),
   };
 }

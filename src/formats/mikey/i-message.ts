@@ -5,17 +5,19 @@
  *   ID, or the GUK-ID for a GMK, §E.2), T (NTP-UTC), RAND, IDRi / IDRr (roles 1 / 2, or 8 / 9 with
  *   the UIDs when identities are hidden, §E.7), IDRkmsi / IDRkmsr (roles 6 / 7), SAKKE (ID scheme 2,
  *   the key encapsulated to the responder's UID for the message's key period, §F.2.1), an optional
- *   SAKKE-to-self extension (§E.5) and the SIGN payload (ECCSI, 129 octets, §E.1).
+ *   SAKKE-to-self extension (§E.5), an optional key-parameters extension (§E.6: the Key
+ *   Parameters in an MCData Protected Payload under the key carried, DPPK-ID = CSB-ID), last
+ *   before the SIGN payload (ECCSI, 129 octets, §E.1) so that the signature covers it.
  * - `openIMessage` (receiver): the strict decode, then the Annex E rules, the time window, the
  *   initiator's signature (RFC 6507) with its UID for the message's key period, the responder
  *   identities, the replay cache (RFC 3830 §5.4), decapsulation with the RSK of that key period
- *   (RFC 6508), the purpose tag of the key ID (Annex G) and the GMK-ID from the GUK-ID (§F.1.3).
+ *   (RFC 6508), the purpose tag of the key ID (Annex G), the GMK-ID from the GUK-ID (§F.1.3) and
+ *   the §E.6 key parameters: decoded before any crypto work (DPPK-ID = CSB-ID), decrypted with the
+ *   key carried, their key type checked against the purpose tag. A key-parameters extension that
+ *   is not an MCData Protected Payload (TS 33.179-era) is returned raw as `format: 'legacy'`.
  *   Every refusal is a typed error naming the payload, field and clause; the replay cache is
  *   written only after everything passed. Authentication and decryption failures stay uniform
  *   (ERR_SIGNATURE, ERR_DECRYPT); the offline `mcsec mikey open` explains more.
- *
- * The E.6 key-parameters extension (type 7) is recognised and returned undecoded: its MCData
- * Protected Payload codec (§8.5.4) is not built yet.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -50,6 +52,14 @@ import {
   TsType,
 } from './constants.js';
 import type { GenericIdCs } from './hdr.js';
+import { keyParametersOf, type KeyParametersInput } from './key-parameters.js';
+import {
+  decodeKeyParametersExtension,
+  keyParametersPayload,
+  openKeyParameters,
+  type KeyParametersExtension,
+  type OpenedKeyParameters,
+} from './key-parameters-extension.js';
 import { decodeMikey, encodeMikey, sakkePayload, sakkeToSelfPayload } from './message.js';
 import type { MikeyPayload } from './payloads.js';
 import type { ReplayCache } from './replay-cache.js';
@@ -96,6 +106,8 @@ export interface CreateIMessageInput {
   readonly cryptoSessions?: readonly GenericIdCs[];
   /** Extra payloads placed before the SAKKE payload (e.g. SP). */
   readonly extraPayloads?: readonly MikeyPayload[];
+  /** Key parameters to send in the §E.6 extension (encrypted under `key`). */
+  readonly keyParameters?: KeyParametersInput;
   readonly rng?: (n: number) => Uint8Array;
 }
 
@@ -162,6 +174,10 @@ export function createIMessage(input: CreateIMessageInput): Uint8Array {
     sakkePayload(encapsulateSsv(res.kms, uidR, input.key, res.peer)),
   ];
   if (ini.sakkeToSelf !== undefined) payloads.push(sakkeToSelfPayload(encapsulateSsv(ini.sakkeToSelf, uidI, input.key)));
+  if (input.keyParameters !== undefined) {
+    const parameters = keyParametersOf(input.keyParameters, input.keyType, 'mikey.keyParameters');
+    payloads.push(keyParametersPayload({ parameters, key: input.key, csbId, time: input.time, rng }));
+  }
   return encodeMikey(
     {
       hdr: {
@@ -218,7 +234,9 @@ export interface OpenedIMessage {
   readonly identitiesHidden: boolean;
   /** 'current' (Annex E), or 'legacy-srtp-id' for TS 33.179-era messages with CS ID map type 0. */
   readonly format: 'current' | 'legacy-srtp-id';
-  /** The raw E.6 key-parameters extension when present (not decoded yet). */
+  /** The §E.6 key parameters, decrypted and checked ('current'), or raw ('legacy'). */
+  readonly keyParameters: OpenedKeyParameters | undefined;
+  /** The data of the §E.6 extension as received. */
   readonly keyParametersRaw: Uint8Array | undefined;
   readonly sakkeToSelf: boolean;
 }
@@ -253,6 +271,7 @@ export async function openIMessage(bytes: Uint8Array, ctx: IMessageReceiverConte
   const idr = new Map<number, { data: Uint8Array; index: number; hidden: boolean }>();
   let sakke: Uint8Array | undefined;
   let keyParametersRaw: Uint8Array | undefined;
+  let keyParametersIndex = 0;
   let sakkeToSelf = false;
   m.payloads.forEach((p, i) => {
     const field = `mikey.payload${i}`;
@@ -297,6 +316,7 @@ export async function openIMessage(bytes: Uint8Array, ctx: IMessageReceiverConte
         } else if (p.extType === GeneralExtType.KEY_PARAMETERS) {
           once(keyParametersRaw, 'the key parameters extension');
           keyParametersRaw = p.data;
+          keyParametersIndex = i;
         } else {
           throw new FormatError(ErrorCode.UNSUPPORTED, {
             field: `${field}.extType`,
@@ -323,6 +343,10 @@ export async function openIMessage(bytes: Uint8Array, ctx: IMessageReceiverConte
   if (m.sign.signature.length !== 129) {
     throw annexE('mikey.sign.signatureLength', 'must be 129 (r || s || PVT)', 'TS 33.180 Annex E.1, RFC 6509 §4.3');
   }
+  // §E.6: the extension's structure and DPPK-ID are checked now; it is decrypted after the key.
+  const keyParametersWhere = `mikey.payload${keyParametersIndex}`;
+  const keyParametersExt: KeyParametersExtension | undefined =
+    keyParametersRaw === undefined ? undefined : decodeKeyParametersExtension(keyParametersRaw, h.csbId, keyParametersWhere);
 
   // Time window (RFC 3830 §5.4) and the key period of the message (§F.2.1).
   const now = ctx.now().getTime();
@@ -380,6 +404,12 @@ export async function openIMessage(bytes: Uint8Array, ctx: IMessageReceiverConte
   const gukId = tag.keyType === 'GMK' ? h.csbId : undefined;
   const keyId = gukId !== undefined ? deriveGukId(gukId, deriveUserSalt(key, ctx.uri)) : h.csbId;
 
+  // §E.6: the Key Parameters under the key carried (DPCK from it and the CSB-ID, §F.1.5).
+  const keyParameters: OpenedKeyParameters | undefined =
+    keyParametersExt === undefined || keyParametersExt.format === 'legacy'
+      ? keyParametersExt
+      : openKeyParameters(keyParametersExt.protectedPayload, key, tag.keyType, keyParametersWhere);
+
   // Last: claim the message in the replay cache (RFC 3830 §5.4), atomically.
   const replayKey = toHex(sha256(m.signedPart));
   if (!(await ctx.replayCache.claim(replayKey, now, now + 2 * window))) {
@@ -399,6 +429,7 @@ export async function openIMessage(bytes: Uint8Array, ctx: IMessageReceiverConte
     responderUri: ctx.uri,
     identitiesHidden: idrI.hidden || idrR.hidden,
     format,
+    keyParameters,
     keyParametersRaw,
     sakkeToSelf,
   });

@@ -25,7 +25,7 @@ export {
   type MikeyMessageInit,
   type MikeySign,
 } from './message.js';
-export { describeMikey, describeMikeyText } from './describe.js';
+export { describeMikey, describeMikeyText, describeOpenedKeyParameters } from './describe.js';
 export { decodeMikeyInput } from './text-input.js';
 export { MemoryReplayCache, type ReplayCache } from './replay-cache.js';
 export {
@@ -40,4 +40,26 @@ export {
   type KeyPeriods,
   type OpenedIMessage,
 } from './i-message.js';
+export {
+  GROUP_KEY_TYPES,
+  KeyParametersKeyType,
+  KeyStatusBit,
+  decodeKeyParameters,
+  encodeKeyParameters,
+  isGroupKeyType,
+  keyParametersOf,
+  type KeyParameters,
+  type KeyParametersInput,
+  type KeyStatus,
+  type McGroupId,
+} from './key-parameters.js';
+export {
+  decodeKeyParametersExtension,
+  isProtectedPayloadData,
+  keyParametersPayload,
+  openKeyParameters,
+  type KeyParametersExtension,
+  type OpenedKeyParameters,
+  type SealKeyParametersInput,
+} from './key-parameters-extension.js';
 export { decodeCreateCase, decodeOpenCase, type CaseKms, type CreateCase, type OpenCase } from './case-file.js';
