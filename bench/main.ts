@@ -25,6 +25,7 @@ import {
 import { WolfHarness } from '../test/interop/wolf-harness.js';
 import { MemoryReplayCache, createIMessage, openIMessage } from '../src/formats/mikey/index.js';
 import { deriveUid, generateKeyId, keyPeriodNoAt } from '../src/crypto/index.js';
+import { kmsBench } from './kms.js';
 
 interface Result {
   op: string;
@@ -252,6 +253,7 @@ async function main(): Promise<void> {
   } finally {
     await wolf.close();
   }
+  if (!process.argv.includes('--skip-kms')) results.push(...(await kmsBench(log)));
   if (json) {
     process.stdout.write(JSON.stringify({ results }) + '\n');
   } else {

@@ -29,6 +29,7 @@ import { printLine } from './output.js';
 interface StoreOptions {
   readonly dataDir: string;
   readonly db?: string | undefined;
+  readonly dbSchema?: string | undefined;
   readonly storageKeyFile?: string | undefined;
   readonly kmsUri?: string | undefined;
 }
@@ -39,12 +40,13 @@ function withStoreOptions(c: Command): Command {
   return c
     .option('--data-dir <dir>', 'folder for the SQLite file, storage key, TLS certificate', 'data')
     .option('--db <url>', 'SQLite file or postgres:// URL (default <data-dir>/mcsec.db)')
+    .option('--db-schema <name>', 'PostgreSQL schema for the tables (default public)')
     .option('--storage-key-file <file>', `storage key file (default <data-dir>/storage.key unless ${STORAGE_KEY_ENV} is set)`)
     .option('--kms-uri <uri>', 'the KMS URI of the domain (default: the one init-domain recorded in <data-dir>/kms.json)');
 }
 
 async function openStore(o: StoreOptions): Promise<{ readonly database: StoreDatabase; readonly store: KyselyKmsStore }> {
-  const database = openDatabase(o.db, { dataDir: o.dataDir });
+  const database = openDatabase(o.db, { dataDir: o.dataDir, schema: o.dbSchema });
   const key =
     o.storageKeyFile === undefined && (process.env[STORAGE_KEY_ENV] ?? '') !== ''
       ? loadStorageKey()

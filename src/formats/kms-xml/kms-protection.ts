@@ -6,7 +6,8 @@
  *     The examples carry no Transforms element; an enveloped signature cannot be computed over
  *     its own SignatureValue, so a Reference without Transforms is read as enveloped-signature
  *     + C14N, and an explicit [enveloped-signature(, C14N | exc-C14N)] list is accepted too.
- *     Verification is xml-crypto's, with HMAC-SHA256 registered as the only signature method.
+ *     Verification is xml-signature.ts's (xml-crypto's canonicalizers, no XPath); the HMAC is
+ *     compared in constant time.
  *   - confidentiality of key material: xenc:EncryptedKey with kw-aes256, AES key wrap of
  *     RFC 3394 under the 256-bit TrK (§9.3.4.2, D.3.4); kw-aes-256-pad (RFC 5649, XML Encryption
  *     1.1) is accepted as well, since RFC 3394 cannot wrap keys whose length is not a multiple of
@@ -16,12 +17,12 @@
  * Failures are uniform: ERR_SIGNATURE for anything wrong with the signature, ERR_DECRYPT for any
  * unwrap failure, without saying which step failed.
  */
-import { createDecipheriv, createHmac, createSecretKey, type BinaryLike, type KeyLike } from 'node:crypto';
-import { SignedXml, type ErrorFirstCallback, type SignatureAlgorithm } from 'xml-crypto';
+import { createDecipheriv, createHmac } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import type { Element, Node } from '@xmldom/xmldom';
 import { CryptoError, ErrorCode } from '../../errors/index.js';
-import { concatBytes, equalBytes, fromBase64Canonical, fromUtf8, toBase64 } from '../../util/index.js';
+import { concatBytes, equalBytes, fromUtf8 } from '../../util/index.js';
+import { checkEnvelopedDigest } from './xml-signature.js';
 import {
   KmsNamespace,
   decodeKmsResponse,
@@ -45,31 +46,7 @@ const SIG_FIELD = 'signedKmsResponse.Signature';
 const signatureError = (field = SIG_FIELD): CryptoError =>
   new CryptoError(ErrorCode.SIGNATURE, { field, rule: 'must verify as HMAC-SHA256 over the message', clause: D1 });
 
-const hmacSha256 = (key: KeyLike, data: BinaryLike): Uint8Array => new Uint8Array(createHmac('sha256', key).update(data).digest());
-
-/** HMAC-SHA256 for xml-crypto, compared in constant time; a truncated value never verifies. */
-class HmacSha256 implements SignatureAlgorithm {
-  getSignature(signedInfo: BinaryLike, key: KeyLike): string;
-  getSignature(signedInfo: BinaryLike, key: KeyLike, callback?: ErrorFirstCallback<string>): void;
-  getSignature(signedInfo: BinaryLike, key: KeyLike, callback?: ErrorFirstCallback<string>): string | undefined {
-    const value = toBase64(hmacSha256(key, signedInfo));
-    if (callback === undefined) return value;
-    callback(null, value);
-    return undefined;
-  }
-  verifySignature(material: string, key: KeyLike, signatureValue: string): boolean;
-  verifySignature(material: string, key: KeyLike, signatureValue: string, callback?: ErrorFirstCallback<boolean>): void;
-  verifySignature(material: string, key: KeyLike, signatureValue: string, callback?: ErrorFirstCallback<boolean>): boolean | undefined {
-    const got = fromBase64Canonical(signatureValue.replace(/[ \t\r\n]+/g, ''));
-    const ok = got !== null && got.length === 32 && equalBytes(got, hmacSha256(key, material));
-    if (callback === undefined) return ok;
-    callback(null, ok);
-    return undefined;
-  }
-  getAlgorithmName(): string {
-    return KmsAlgorithm.HMAC_SHA256;
-  }
-}
+const hmacSha256 = (key: Uint8Array, data: string): Uint8Array => new Uint8Array(createHmac('sha256', key).update(data).digest());
 
 function checkProfile(s: XmlSignatureInfo | undefined, rootId: string | undefined, field: string): readonly string[] {
   if (s === undefined) {
@@ -93,10 +70,9 @@ function checkProfile(s: XmlSignatureInfo | undefined, rootId: string | undefine
   return ref?.transforms === undefined ? [KmsAlgorithm.ENVELOPED_SIGNATURE] : [];
 }
 
-/** The root's own ds:Signature, in a document parsed from `text` (already decoded, so well-formed). */
-function outerSignature(text: string): Element | undefined {
-  const root = new DOMParser({ onError: () => undefined }).parseFromString(text, 'application/xml').documentElement;
-  for (const n of root?.childNodes ?? []) {
+/** The root's own ds:Signature. */
+function outerSignature(root: Element): Element | undefined {
+  for (const n of root.childNodes) {
     if (isElement(n) && n.namespaceURI === KmsNamespace.XMLDSIG && n.localName === 'Signature') return n;
   }
   return undefined;
@@ -130,18 +106,18 @@ export function verifyXmlHmacSignature(
   key: Uint8Array,
   field: string,
 ): void {
-  const implicitTransforms = checkProfile(signature, rootId, field);
+  checkProfile(signature, rootId, field);
   if (key.length < 16) {
     throw new CryptoError(ErrorCode.INVALID_KEY, { field: 'signatureKey', rule: 'must be at least 128 bits', clause: D31 });
   }
   let valid = false;
   try {
-    const element = outerSignature(text);
-    const sig = new SignedXml({ publicCert: createSecretKey(key), implicitTransforms, getCertFromKeyInfo: () => null });
-    sig.SignatureAlgorithms = { [KmsAlgorithm.HMAC_SHA256]: HmacSha256 };
-    if (element !== undefined) {
-      sig.loadSignature(element);
-      valid = sig.checkSignature(text) && sig.getSignedReferences().length === 1;
+    const root = new DOMParser({ onError: () => undefined }).parseFromString(text, 'application/xml').documentElement;
+    const element = root === null ? undefined : outerSignature(root);
+    const ref = signature?.references[0];
+    if (root !== null && element !== undefined && signature !== undefined && ref !== undefined) {
+      const signedInfo = checkEnvelopedDigest(root, element, ref.transforms ?? [KmsAlgorithm.ENVELOPED_SIGNATURE], signature.canonicalizationMethod);
+      valid = signedInfo !== undefined && equalBytes(hmacSha256(key, signedInfo), signature.signatureValue);
     }
   } catch {
     valid = false;

@@ -17,14 +17,14 @@
  * the encoder writes the schema's form. The example has no Transforms: read, as for KMS
  * responses, as enveloped-signature + C14N; the encoder writes them explicitly.
  */
-import { X509Certificate, createHash, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
-import { C14nCanonicalization, findAncestorNs } from 'xml-crypto';
 import { CryptoError, ErrorCode } from '../../errors/index.js';
-import { equalBytes, fromBase64Canonical, toBase64, toHex } from '../../util/index.js';
+import { toBase64, toHex } from '../../util/index.js';
+import { checkEnvelopedDigest } from './xml-signature.js';
 import { KmsNamespace } from './kms-response.js';
 import {
-  Children, attr, attributes, bad, base64Binary, dateTime, documentText, fail, isElement, nonEmpty, parse, signatureInfo, text, tokenAttr,
+  Children, attr, attributes, bad, base64Binary, dateTime, documentText, fail, isElement, nonEmpty, parse, signatureInfo, tokenAttr,
   type XmlSignatureInfo,
 } from './xml-read.js';
 import { KmsAlgorithm, NCNAME, el, leaf, serialize, sign, signatureNode, str, dateTime as checkDateTime, toXsdDateTime, type Node } from './xml-write.js';
@@ -166,22 +166,9 @@ function verifyElement(e: Element, path: string): Uint8Array {
   if (!profile) throw signatureError(field);
   let ok = false;
   try {
-    const c14n = new C14nCanonicalization();
-    const doc = e.ownerDocument;
-    const digestEl = Array.from(sigEl.getElementsByTagNameNS(XMLDSIG, 'DigestValue'))[0];
-    const signedInfo = Array.from(sigEl.getElementsByTagNameNS(XMLDSIG, 'SignedInfo'))[0];
-    if (digestEl === undefined || signedInfo === undefined) throw signatureError(field);
-    const digestValue = fromBase64Canonical(text(digestEl, field).replace(/[ \t\r\n]+/g, '')) ?? new Uint8Array(0);
-    const next = sigEl.nextSibling;
-    e.removeChild(sigEl); // the enveloped-signature transform
-    const ancestors = findAncestorNs(doc, `//*[@Id='${id ?? ''}']`);
-    const body = c14n.process(e, { ancestorNamespaces: ancestors });
-    e.insertBefore(sigEl, next);
-    const digest = new Uint8Array(createHash('sha256').update(body).digest());
-    const siText = c14n.process(signedInfo, { ancestorNamespaces: findAncestorNs(doc, "//*[local-name()='SignedInfo']") });
+    const siText = checkEnvelopedDigest(e, sigEl, transforms, info.canonicalizationMethod.trim());
     const key = new X509Certificate(cert).publicKey;
-    ok = equalBytes(digest, digestValue) &&
-      key.asymmetricKeyType === 'ec' &&
+    ok = siText !== undefined && key.asymmetricKeyType === 'ec' &&
       cryptoVerify('sha256', new TextEncoder().encode(siText), { key, dsaEncoding: 'ieee-p1363' }, info.signatureValue);
   } catch {
     ok = false;

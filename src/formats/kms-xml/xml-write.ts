@@ -9,7 +9,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import type { Element } from '@xmldom/xmldom';
-import { C14nCanonicalization, findAncestorNs } from 'xml-crypto';
+import { C14nCanonicalization } from 'xml-crypto';
+import { ancestorNamespaces } from './xml-signature.js';
 import { ErrorCode, FormatError, McsecError } from '../../errors/index.js';
 import { toBase64, toHex } from '../../util/index.js';
 
@@ -164,11 +165,9 @@ export function sign(build: (digest: string, value: string) => string, signer: (
   first.root.removeChild(first.signature); // the enveloped-signature transform
   const digest = toBase64(new Uint8Array(createHash('sha256').update(c14n.process(first.root, {})).digest()));
   const second = parseOwn(build(digest, ''));
-  const signedInfo = Array.from(second.signature.childNodes).find((n) => n.nodeName === 'ds:SignedInfo');
-  const owner = second.root.ownerDocument;
+  const signedInfo = Array.from(second.signature.childNodes).find((n): n is Element => isElement(n) && n.nodeName === 'ds:SignedInfo');
   if (signedInfo === undefined) throw internal('template has no SignedInfo');
-  const ancestorNamespaces = findAncestorNs(owner, "//*[local-name()='SignedInfo']");
-  const value = signer(c14n.process(signedInfo, { ancestorNamespaces }));
+  const value = signer(c14n.process(signedInfo, { ancestorNamespaces: ancestorNamespaces(signedInfo) }));
   return build(digest, value);
 }
 
