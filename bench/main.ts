@@ -26,6 +26,7 @@ import { WolfHarness } from '../test/interop/wolf-harness.js';
 import { MemoryReplayCache, createIMessage, openIMessage } from '../src/formats/mikey/index.js';
 import { deriveUid, generateKeyId, keyPeriodNoAt } from '../src/crypto/index.js';
 import { kmsBench } from './kms.js';
+import { benchSrtp } from './srtp.js';
 
 interface Result {
   op: string;
@@ -253,12 +254,13 @@ async function main(): Promise<void> {
   } finally {
     await wolf.close();
   }
+  results.push(...(await benchSrtp({ iterations: ITER, rounds: ROUNDS, log })));
   if (!process.argv.includes('--skip-kms')) results.push(...(await kmsBench(log)));
   if (json) {
     process.stdout.write(JSON.stringify({ results }) + '\n');
   } else {
     const head = ['op', 'mcsec_ms', 'peer', 'peer_ms', 'ratio'];
-    const rows = results.map((r) => [r.op, r.mcsec_ms.toFixed(3), r.peer, r.peer_ms.toFixed(3), r.ratio.toFixed(3)]);
+    const rows = results.map((r) => [r.op, r.mcsec_ms.toFixed(4), r.peer, r.peer_ms.toFixed(4), r.ratio.toFixed(3)]);
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
     const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
     process.stdout.write([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');

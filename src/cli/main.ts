@@ -27,8 +27,8 @@ import { toBase64, toHex, utf8 } from '../util/index.js';
 import { printLine, reportError } from './output.js';
 import { readBytes, readText } from './input.js';
 import { registerDecodeKms } from './decode-kms.js';
-
 import { registerKmsCommands } from './kms-commands.js';
+
 function usage(field: string, rule: string): ConfigError {
   return new ConfigError(ErrorCode.USAGE, { field, rule });
 }
@@ -100,8 +100,8 @@ export function buildProgram(): Command {
       else for (const line of describeMikeyText(m)) printLine(line);
     });
   registerDecodeKms(decode);
-
   registerKmsCommands(program);
+
   const mikey = program.command('mikey').description('MIKEY-SAKKE I_MESSAGEs (TS 33.180 Annex E) with keys from a case file');
   mikey
     .command('open')

@@ -59,3 +59,23 @@ export {
   type KeyId,
   type KeyType,
 } from './key-id.js';
+export { MikeyKeyConstant, deriveFromTgk, mikeyPrfHmacSha256, mikeyTgkLabel } from './mikey-prf.js';
+export {
+  CsId,
+  SRTP_MASTER_KEY_LENGTH,
+  SRTP_MASTER_SALT_LENGTH,
+  deriveGroupCallMaster,
+  derivePrivateCallMaster,
+  deriveSrtcpMaster,
+  deriveSrtpMaster,
+  groupCallCsId,
+  privateCallCsId,
+  srtcpCsId,
+  type McMediaService,
+  type PrivateCallOrigin,
+  type SrtpMaster,
+  type SrtpMasterInput,
+} from './srtp-key-derivation.js';
+export { SrtpLabel, aesCmPrf, deriveSrtcpSessionKeys, deriveSrtpSessionKeys, type SrtpIndexBits, type SrtpSessionKeys } from './srtp-kdf.js';
+export { SRTP_AEAD_IV_LENGTH, SRTP_AEAD_TAG_LENGTH, srtcpAeadIv, srtpAeadIv, srtpAeadOpen, srtpAeadSeal } from './srtp-aead.js';
+export { createSelfSignedCertificate, type CertifiedKey, type SelfSignedOptions } from './x509.js';
