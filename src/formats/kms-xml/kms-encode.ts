@@ -23,7 +23,7 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { CryptoError, ErrorCode, FormatError } from '../../errors/index.js';
 import { concatBytes, toBase64, toHex } from '../../util/index.js';
-import { KmsAlgorithm, NCNAME, bad, hmacSignatureTemplate, hmacSigner, dateTime, el, hex, int, leaf, opt, serialize, sign, signatureNode, str, toXsdDateTime, type Node } from './xml-write.js';
+import { KmsAlgorithm, NCNAME, bad, hmacSignatureTemplate, hmacSigner, dateTime, el, hex, int, leaf, opt, serialize, signTree, signatureNode, str, toXsdDateTime, type Node } from './xml-write.js';
 import { KmsNamespace, type KmsCertificate, type KmsKeySet, type XmlEncryptedKey } from './kms-response.js';
 
 /** Fields that may be undefined become optional: decoded values are valid inputs. */
@@ -272,11 +272,11 @@ export function encodeKmsResponse(value: KmsResponseInput, options: KmsResponseE
   if (id !== undefined && signingKey !== undefined && !NCNAME.test(id)) throw bad('signedKmsResponse@Id', 'must be an NCName to be referenced by the signature');
   if (id !== undefined) str(id, 'signedKmsResponse@Id', D31);
   const response = el('KmsResponse', { Version: '1.0.0' }, children);
-  const build = (digest: string, sigValue: string): string => {
+  const build = (digest: string, sigValue: string): Node => {
     const sig = signatureId === undefined || id === undefined ? undefined : signatureNode(hmacSignatureTemplate(id, signatureId), digest, sigValue);
-    return `${header}${serialize(el('SignedKmsResponse', { ...namespaces, Id: id }, [response, sig]))}\n`;
+    return el('SignedKmsResponse', { ...namespaces, Id: id }, [response, sig]);
   };
-  return signingKey === undefined ? build('', '') : sign(build, hmacSigner(signingKey));
+  return signingKey === undefined ? `${header}${serialize(build('', ''))}\n` : signTree(build, hmacSigner(signingKey), header);
 }
 
 export { toXsdDateTime };

@@ -22,7 +22,7 @@ import {
   type XmlSignatureInfo,
 } from './xml-read.js';
 import {
-  NCNAME, bad as badValue, dateTime as checkDateTime, el, hmacSignatureTemplate, hmacSigner, int, leaf, opt, serialize, sign, signatureNode, str,
+  NCNAME, bad as badValue, dateTime as checkDateTime, el, hmacSignatureTemplate, hmacSigner, int, leaf, opt, serialize, signTree, signatureNode, str,
   toXsdDateTime, type Node,
 } from './xml-write.js';
 
@@ -159,12 +159,12 @@ export function encodeKmsRequest(value: KmsRequestInput, signingKey?: Uint8Array
   const id = `req-${toHex(new Uint8Array(randomBytes(8)))}`;
   if (!NCNAME.test(id)) throw badValue('signedKmsRequest@Id', 'must be an NCName', D22);
   const signatureId = value.signatureId ?? '';
-  const build = (digest: string, sigValue: string): string =>
-    `${header}${serialize(el('SignedKmsRequest', { ...ns, Id: id }, [
+  const build = (digest: string, sigValue: string): Node =>
+    el('SignedKmsRequest', { ...ns, Id: id }, [
       el('KmsRequest', { Version: '1.1.0' }, children),
       signatureNode(hmacSignatureTemplate(id, signatureId), digest, sigValue),
-    ]))}\n`;
-  return sign(build, hmacSigner(signingKey));
+    ]);
+  return signTree(build, hmacSigner(signingKey), header);
 }
 
 /** What the KMS expects of a request (D.2.2). */

@@ -27,7 +27,7 @@ import {
   Children, attr, attributes, bad, base64Binary, dateTime, documentText, fail, isElement, nonEmpty, parse, signatureInfo, tokenAttr,
   type XmlSignatureInfo,
 } from './xml-read.js';
-import { KmsAlgorithm, NCNAME, el, leaf, serialize, sign, signatureNode, str, dateTime as checkDateTime, toXsdDateTime, type Node } from './xml-write.js';
+import { KmsAlgorithm, NCNAME, el, leaf, serialize, signTree, signatureNode, str, dateTime as checkDateTime, toXsdDateTime, type Node } from './xml-write.js';
 
 const D43 = 'TS 33.180 Annex D.4.3';
 const D44 = 'TS 33.180 Annex D.4.4';
@@ -261,22 +261,21 @@ export function encodeKrr(value: KrrInput, signer?: KrrSigner, now: () => Date =
     received,
   ];
   const header = '<?xml version="1.0" encoding="UTF-8"?>\n';
-  const build = (digest: string, sigValue: string): string => {
+  const tree = (digest: string, sigValue: string): Node => {
     const sig = signer === undefined ? undefined : signatureNode({
       id,
       name: 'Signature',
       signatureMethod: ECDSA_SHA256,
       keyInfo: [el('ds:X509Data', {}, [el('ds:X509Certificate', {}, toBase64(signer.certificate))])],
     }, digest, sigValue);
-    const root = el('KmsRedirectResponse', { xmlns: KRR, 'xmlns:ds': XMLDSIG, Version: '1.0.0', Id: id }, [...children, sig]);
-    return `${header}${serialize(root)}\n`;
+    return el('KmsRedirectResponse', { xmlns: KRR, 'xmlns:ds': XMLDSIG, Version: '1.0.0', Id: id }, [...children, sig]);
   };
-  if (signer === undefined) return build('', '');
+  if (signer === undefined) return `${header}${serialize(tree('', ''))}\n`;
   const pub = createPublicKey(signer.privateKey);
   const certKey = new X509Certificate(signer.certificate).publicKey;
   if (pub.asymmetricKeyDetails?.namedCurve !== 'prime256v1' || !pub.equals(certKey)) {
     throw new CryptoError(ErrorCode.INVALID_KEY, { field: 'krr.signer', rule: 'must be a P-256 key matching its certificate', clause: D43 });
   }
-  return sign(build, (signedInfo) =>
-    toBase64(new Uint8Array(cryptoSign('sha256', new TextEncoder().encode(signedInfo), { key: signer.privateKey, dsaEncoding: 'ieee-p1363' }))));
+  return signTree(tree, (signedInfo) =>
+    toBase64(new Uint8Array(cryptoSign('sha256', new TextEncoder().encode(signedInfo), { key: signer.privateKey, dsaEncoding: 'ieee-p1363' }))), header);
 }
