@@ -34,10 +34,11 @@ const total = (bytes: Uint8Array, datagram: boolean): void => {
 const framerTotal = (bytes: Uint8Array, cuts: number[]): void => {
   const f = new SipStreamFramer();
   const points = [...new Set([0, ...cuts.filter((c) => c < bytes.length), bytes.length])].sort((a, b) => a - b);
-  try {
-    for (let i = 1; i < points.length; i++) f.push(bytes.subarray(points[i - 1], points[i]));
-  } catch (err) {
-    isFormatError(err);
+  for (let i = 1; i < points.length; i++) {
+    for (const frame of f.push(bytes.subarray(points[i - 1], points[i]))) {
+      if (frame.type === 'error') isFormatError(frame.error);
+      else if (frame.type === 'message') assert.ok(Object.isFrozen(frame.message));
+    }
   }
 };
 

@@ -186,6 +186,25 @@ test('TCP: a sender writing one octet at a time gets its response on the same co
   sock.destroy();
 });
 
+test('TCP: two requests in one write get two responses on that connection', async () => {
+  const s = await server();
+  answer(s);
+  const sock = await rawTcp(s.address('tcp')?.port ?? 0);
+  const one = encodeSipMessage(options('TCP', 5060));
+  const two = encodeSipMessage(options('TCP', 5060));
+  const both = new Uint8Array(one.length + two.length);
+  both.set(one);
+  both.set(two, one.length);
+  sock.write(both);
+  let acc = '';
+  for await (const chunk of sock) {
+    acc += String(chunk);
+    if ((acc.match(/SIP\/2\.0 200 OK\r\n/g) ?? []).length === 2) break;
+  }
+  assert.equal((acc.match(/^SIP\/2\.0 200 OK\r\n/gm) ?? []).length, 2);
+  sock.destroy();
+});
+
 test('TCP: CRLFCRLF ping gets a CRLF pong (RFC 5626 §4.4.1)', async () => {
   const s = await server();
   const sock = await rawTcp(s.address('tcp')?.port ?? 0);

@@ -1,8 +1,8 @@
 /**
  * SipStreamFramer (RFC 3261 §18.3 stream framing): the same byte stream cut at every possible
  * place, several messages in one chunk, one octet at a time, CRLF keep-alives (RFC 5626 §4.4.1),
- * and framing errors (missing Content-Length, oversize head or body) as typed errors after which
- * the framer refuses to continue.
+ * and framing errors (missing Content-Length, oversize head or body) as typed error frames, after
+ * the messages completed before them, and after which the framer refuses to continue.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,18 +73,23 @@ test('a lone CRLF (a pong) is skipped without a ping; CRLFCRLF alone is a ping',
   assert.deepEqual(f.push(utf8('\n')), [{ type: 'ping' }]);
 });
 
-const expectError = (chunks: Uint8Array[], code: string, field: string, limits = {}): void => {
+/** Feeds chunks; the last frame must be the error (code, field); then the framer stays broken. */
+const expectError = (chunks: Uint8Array[], code: string, field: string, limits = {}): SipFrame[] => {
   const f = new SipStreamFramer(limits);
-  assert.throws(
-    () => {
-      for (const c of chunks) f.push(c);
-    },
-    (err: unknown) => err instanceof FormatError && err.code === code && err.field === field,
-  );
-  assert.throws(() => f.push(message(9)), { code: 'ERR_BAD_VALUE', field: 'sip.stream' });
+  const frames = chunks.flatMap((c) => f.push(c));
+  const last = frames.at(-1);
+  assert.ok(last?.type === 'error', `an error frame last, got ${frames.map((x) => x.type).join(',')}`);
+  assert.ok(last.error instanceof FormatError, String(last.error));
+  assert.equal(last.error.code, code);
+  assert.equal(last.error.field, field, last.error.message);
+  assert.equal(frames.filter((x) => x.type === 'error').length, 1);
+  const after = f.push(message(9));
+  assert.equal(after.length, 1);
+  assert.ok(after[0]?.type === 'error' && after[0].error.code === 'ERR_BAD_VALUE' && after[0].error.field === 'sip.stream');
+  return frames;
 };
 
-test('framing errors are typed, and the framer refuses to continue after one', () => {
+test('framing errors are typed error frames, and the framer refuses to continue after one', () => {
   const noLength = utf8('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nMax-Forwards: 70\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n');
   expectError([noLength], 'ERR_BAD_VALUE', 'sip.headers.Content-Length');
   expectError([utf8('OPTIONS sip:a@b SIP/2.0\r\nX: '), utf8('y'.repeat(20_000))], 'ERR_TOO_LARGE', 'sip.head');
@@ -94,19 +99,21 @@ test('framing errors are typed, and the framer refuses to continue after one', (
   expectError([utf8('garbage line\r\n\r\n')], 'ERR_BAD_VALUE', 'sip.startLine');
 });
 
+test('messages completed before an error in the same chunk are delivered first', () => {
+  const frames = expectError([concatBytes(message(1), message(2), utf8('garbage line\r\n\r\n'))], 'ERR_BAD_VALUE', 'sip.startLine');
+  assert.deepEqual(callIds(frames), ['call-1', 'call-2']);
+});
+
 test('a slow sender of an oversized head is cut off at the cap, not at the end', () => {
   const f = new SipStreamFramer({ maxHeadOctets: 1024, maxLineOctets: 1024 });
   const start = utf8('OPTIONS sip:a@b SIP/2.0\r\n');
-  f.push(start);
+  assert.deepEqual(f.push(start), []);
   let fed = start.length;
-  assert.throws(
-    () => {
-      for (;;) {
-        f.push(utf8('X'));
-        fed++;
-      }
-    },
-    { code: 'ERR_TOO_LARGE', field: 'sip.head' },
-  );
+  let frames: SipFrame[] = [];
+  while (frames.length === 0) {
+    frames = f.push(utf8('X'));
+    fed++;
+  }
+  assert.ok(frames[0]?.type === 'error' && frames[0].error.code === 'ERR_TOO_LARGE' && frames[0].error.field === 'sip.head');
   assert.ok(fed <= 1025, `stopped after ${fed} octets`);
 });

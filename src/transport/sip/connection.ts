@@ -41,18 +41,14 @@ export class SipConnection {
     socket.setTimeout(opts.idleTimeoutMs, () => this.close());
     socket.on('data', (chunk: Buffer) => {
       if (this.#closed) return;
-      let frames;
-      try {
-        frames = this.#framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      } catch (err) {
-        hooks.error(asMcsec(err, transport), this);
-        this.close();
-        return;
-      }
-      for (const f of frames) {
+      for (const f of this.#framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
         if (this.#closed) return;
         if (f.type === 'ping') socket.write(PONG);
-        else hooks.message(f.message, this);
+        else if (f.type === 'message') hooks.message(f.message, this);
+        else {
+          hooks.error(f.error, this);
+          this.close();
+        }
       }
     });
     socket.on('error', () => this.close());
@@ -86,9 +82,4 @@ export class SipConnection {
 /** An McsecError for a failed socket operation. */
 export function ioError(transport: string, rule: string): McsecError {
   return new McsecError(ErrorCode.IO, { field: `sip.transport.${transport}`, rule, clause: 'RFC 3261 §18' });
-}
-
-function asMcsec(err: unknown, transport: string): McsecError {
-  if (err instanceof McsecError) return err;
-  return new McsecError(ErrorCode.INTERNAL, { field: `sip.transport.${transport}`, rule: 'framing failed unexpectedly' });
 }

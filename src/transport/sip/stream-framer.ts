@@ -4,14 +4,18 @@
  * Chunks may split a message anywhere or carry several; CRLFs before a start line are skipped
  * (§7.5), and a double CRLF there is a keep-alive ping that wants a CRLF pong (RFC 5626 §3.5.1,
  * §4.4.1). Each octet is scanned once, so a sender writing one octet at a time costs linear time.
- * Any framing or decoding error is thrown as a FormatError: the stream cannot be resynchronised,
- * so the caller drops the connection.
+ * A framing or decoding error ends the frames of that chunk as an `error` frame, after the
+ * messages completed before it: the stream cannot be resynchronised, so the caller drops the
+ * connection, and every later push yields an error frame again.
  */
-import { ErrorCode, FormatError } from '../../errors/index.js';
+import { ErrorCode, FormatError, McsecError } from '../../errors/index.js';
 import { decodeSipHead, decodeSipMessage, sipLimits, type SipLimits, type SipMessage } from '../../formats/sip/index.js';
 
-/** What a chunk produced: a whole message, or a keep-alive ping to answer with CRLF. */
-export type SipFrame = { readonly type: 'message'; readonly message: SipMessage; readonly octets: number } | { readonly type: 'ping' };
+/** What a chunk produced: a whole message, a keep-alive ping to answer with CRLF, or the error. */
+export type SipFrame =
+  | { readonly type: 'message'; readonly message: SipMessage; readonly octets: number }
+  | { readonly type: 'ping' }
+  | { readonly type: 'error'; readonly error: McsecError };
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -37,18 +41,31 @@ export class SipStreamFramer {
     return this.#end - this.#start;
   }
 
-  /** Feeds a chunk; returns the frames it completed. Throws a FormatError on a framing error. */
+  /** Feeds a chunk; returns the frames it completed, the last one an `error` frame on failure. */
   push(chunk: Uint8Array): SipFrame[] {
     if (this.#broken) {
-      throw new FormatError(ErrorCode.BAD_VALUE, { field: 'sip.stream', rule: 'cannot continue after a framing error', clause: 'RFC 3261 §18.3' });
+      const error = new FormatError(ErrorCode.BAD_VALUE, {
+        field: 'sip.stream',
+        rule: 'cannot continue after a framing error',
+        clause: 'RFC 3261 §18.3',
+      });
+      return [Object.freeze({ type: 'error', error })];
     }
+    const out: SipFrame[] = [];
     try {
       this.#append(chunk);
-      return this.#drain();
+      this.#drain(out);
     } catch (err) {
       this.#broken = true;
-      throw err;
+      this.#buf = new Uint8Array(0);
+      this.#start = this.#end = 0;
+      const error =
+        err instanceof McsecError
+          ? err
+          : new McsecError(ErrorCode.INTERNAL, { field: 'sip.stream', rule: 'framing failed unexpectedly' });
+      out.push(Object.freeze({ type: 'error', error }));
     }
+    return out;
   }
 
   #append(chunk: Uint8Array): void {
@@ -69,8 +86,7 @@ export class SipStreamFramer {
     this.#end += chunk.length;
   }
 
-  #drain(): SipFrame[] {
-    const out: SipFrame[] = [];
+  #drain(out: SipFrame[]): void {
     for (;;) {
       if (this.#total < 0) {
         const ping = this.#skipKeepAlives();
@@ -90,7 +106,6 @@ export class SipStreamFramer {
       this.#scan = 0;
     }
     if (this.#start === this.#end) this.#start = this.#end = 0;
-    return out;
   }
 
   /** Skips CRLFs before a start line; 'ping' for a CRLFCRLF, 'wait' when more octets are needed. */
