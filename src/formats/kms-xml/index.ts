@@ -20,6 +20,7 @@ export {
   unwrapKmsResponse,
   verifyKmsResponseSignature,
   verifyXmlHmacSignature,
+  verifyXmlHmacSignatureOn,
   type KmsResponseKeys,
   type KmsSignatureStatus,
 } from './kms-protection.js';
@@ -28,6 +29,9 @@ export {
   KMS_REQUEST_MAX_OCTETS,
   KMS_XML_CONTENT_TYPE,
   checkKmsRequest,
+  checkKmsRequestFields,
+  openKmsRequest,
+  type OpenedKmsRequest,
   decodeKmsRequest,
   encodeKmsRequest,
   normaliseKmsUri,

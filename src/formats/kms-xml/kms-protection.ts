@@ -106,16 +106,33 @@ export function verifyXmlHmacSignature(
   key: Uint8Array,
   field: string,
 ): void {
+  let root: Element | null = null;
+  try {
+    root = new DOMParser({ onError: () => undefined }).parseFromString(text, 'application/xml').documentElement;
+  } catch {
+    root = null;
+  }
+  if (root === null) throw signatureError(field);
+  verifyXmlHmacSignatureOn(root, signature, rootId, key, field);
+}
+
+/** As verifyXmlHmacSignature, on the root element of an already parsed document (left as it was). */
+export function verifyXmlHmacSignatureOn(
+  root: Element,
+  signature: XmlSignatureInfo | undefined,
+  rootId: string | undefined,
+  key: Uint8Array,
+  field: string,
+): void {
   checkProfile(signature, rootId, field);
   if (key.length < 16) {
     throw new CryptoError(ErrorCode.INVALID_KEY, { field: 'signatureKey', rule: 'must be at least 128 bits', clause: D31 });
   }
   let valid = false;
   try {
-    const root = new DOMParser({ onError: () => undefined }).parseFromString(text, 'application/xml').documentElement;
-    const element = root === null ? undefined : outerSignature(root);
+    const element = outerSignature(root);
     const ref = signature?.references[0];
-    if (root !== null && element !== undefined && signature !== undefined && ref !== undefined) {
+    if (element !== undefined && signature !== undefined && ref !== undefined) {
       const signedInfo = checkEnvelopedDigest(root, element, ref.transforms ?? [KmsAlgorithm.ENVELOPED_SIGNATURE], signature.canonicalizationMethod);
       valid = signedInfo !== undefined && equalBytes(hmacSha256(key, signedInfo), signature.signatureValue);
     }

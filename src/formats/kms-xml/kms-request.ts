@@ -15,7 +15,7 @@ import { ErrorCode, PolicyError } from '../../errors/index.js';
 import { randomBytes } from 'node:crypto';
 import { toHex } from '../../util/index.js';
 import { decodeKrrElement, type KmsRedirectResponse } from './krr.js';
-import { verifyXmlHmacSignature } from './kms-protection.js';
+import { verifyXmlHmacSignatureOn } from './kms-protection.js';
 import { KmsNamespace } from './kms-response.js';
 import {
   Children, attr, attributes, bad, dateTime, documentText, fail, integer, nonEmpty, opt as optEl, parse, signatureInfo, text, tokenAttr,
@@ -89,9 +89,7 @@ function kmsRequest(e: Element, path: string, signed: boolean, id: string | unde
   });
 }
 
-/** Decodes a KmsRequest or SignedKmsRequest (TS 33.180 Annex D.2.2); the signature is not checked. */
-export function decodeKmsRequest(input: string | Uint8Array): KmsRequest {
-  const root = parse(documentText(input, 'kmsRequest', KMS_REQUEST_MAX_OCTETS, D22), 'kmsRequest', D22);
+function decodeRoot(root: Element): KmsRequest {
   if (root.namespaceURI !== KMS || (root.localName !== 'SignedKmsRequest' && root.localName !== 'KmsRequest')) {
     throw bad('kmsRequest', `the root element must be SignedKmsRequest or KmsRequest in the namespace ${KMS}`, D22);
   }
@@ -102,6 +100,31 @@ export function decodeKmsRequest(input: string | Uint8Array): KmsRequest {
   const sig = c.one('Signature', XMLDSIG);
   c.done();
   return kmsRequest(request, 'kmsRequest', true, attr(root, 'Id'), signatureInfo(sig, 'signedKmsRequest.Signature', D22));
+}
+
+const parseRequest = (input: string | Uint8Array): Element =>
+  parse(documentText(input, 'kmsRequest', KMS_REQUEST_MAX_OCTETS, D22), 'kmsRequest', D22);
+
+/** Decodes a KmsRequest or SignedKmsRequest (TS 33.180 Annex D.2.2); the signature is not checked. */
+export function decodeKmsRequest(input: string | Uint8Array): KmsRequest {
+  return decodeRoot(parseRequest(input));
+}
+
+/** A decoded request whose signature can be checked on the same parsed document. */
+export interface OpenedKmsRequest {
+  readonly request: KmsRequest;
+  /** Verifies the D.1 signature with `key` (the InK or TrK its Signature-ID names); ERR_SIGNATURE otherwise. */
+  verifySignature(key: Uint8Array): void;
+}
+
+/** Decodes a request once, for a caller that finds the signature key (asynchronously) from it. */
+export function openKmsRequest(input: string | Uint8Array): OpenedKmsRequest {
+  const root = parseRequest(input);
+  const request = decodeRoot(root);
+  return Object.freeze({
+    request,
+    verifySignature: (key: Uint8Array): void => verifyXmlHmacSignatureOn(root, request.signature, request.id, key, 'signedKmsRequest.Signature'),
+  });
 }
 
 /** A KmsRequest to emit. */
@@ -196,15 +219,23 @@ const ABS_DATE = /^(-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2
  * does not verify, PolicyError for the rest.
  */
 export function checkKmsRequest(input: string | Uint8Array, x: KmsRequestExpectations): KmsRequest {
-  const request = decodeKmsRequest(input);
-  const policy = (field: string, rule: string, code: typeof ErrorCode[keyof typeof ErrorCode] = ErrorCode.BAD_VALUE): PolicyError =>
-    new PolicyError(code, { field, rule, clause: D22 });
+  const opened = openKmsRequest(input);
+  const { request } = opened;
   if (request.signature !== undefined || x.requireSignature) {
     const key = request.signatureId === undefined ? undefined : x.signingKey?.(request.signatureId);
-    if (key === undefined) throw policy('kmsRequest.Signature-ID', 'must name an InK or TrK held for this user', ErrorCode.UNKNOWN_KEY);
-    const text = typeof input === 'string' ? input : new TextDecoder().decode(input);
-    verifyXmlHmacSignature(text.replace(/^\uFEFF/, ''), request.signature, request.id, key, 'signedKmsRequest.Signature');
+    if (key === undefined) {
+      throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'kmsRequest.Signature-ID', rule: 'must name an InK or TrK held for this user', clause: D22 });
+    }
+    opened.verifySignature(key);
   }
+  checkKmsRequestFields(request, x);
+  return request;
+}
+
+/** The D.2.2 checks other than the signature: KmsUri, Time within the window (no zone = UTC), ClientReqUrl. */
+export function checkKmsRequestFields(request: KmsRequest, x: Pick<KmsRequestExpectations, 'kmsUri' | 'resourceUri' | 'windowMs' | 'now'>): void {
+  const policy = (field: string, rule: string, code: (typeof ErrorCode)[keyof typeof ErrorCode] = ErrorCode.BAD_VALUE): PolicyError =>
+    new PolicyError(code, { field, rule, clause: D22 });
   if (!sameKmsUri(request.kmsUri, x.kmsUri)) throw policy('kmsRequest.KmsUri', "must be this KMS's KMS URI");
   const m = ABS_DATE.exec(request.time);
   const t = m === null ? NaN : Date.parse(`${m[1] ?? ''}${m[2] ?? 'Z'}`);
@@ -212,5 +243,4 @@ export function checkKmsRequest(input: string | Uint8Array, x: KmsRequestExpecta
     throw policy('kmsRequest.Time', `must be within ${x.windowMs} ms of the KMS's time`, ErrorCode.EXPIRED);
   }
   if (request.clientReqUrl !== x.resourceUri) throw policy('kmsRequest.ClientReqUrl', 'must be the resource URI the request was posted to');
-  return request;
 }

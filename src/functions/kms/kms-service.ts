@@ -22,13 +22,13 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, FormatError, McsecError, PolicyError } from '../../errors/index.js';
 import {
   KRR_MAX_OCTETS,
-  checkKmsRequest,
+  checkKmsRequestFields,
+  openKmsRequest,
   encodeKmsResponse,
   toXsdDateTime,
   type KmsCertificateInput,
   type KmsMessageInput,
   type KmsRequest,
-  decodeKmsRequest,
   sameKmsUri,
 } from '../../formats/kms-xml/index.js';
 import type { KmsClientKeys, KmsDomain, KmsExternalCertificate, KmsStore } from '../../store/index.js';
@@ -143,19 +143,19 @@ export class KmsService {
     const claims = await this.#o.verifier.verifyAuthorization(call.authorization);
     const domain = await this.#domain();
     // D.2.2: the TrK-ID names the client keys; they verify a signed request and protect the answer.
-    const peek = decodeKmsRequest(call.body);
-    const client = peek.trkId === undefined ? undefined : await this.#o.store.getClientKeys(peek.trkId);
-    if (peek.trkId !== undefined && (client === undefined || (client.userUri !== undefined && client.userUri !== peek.userUri))) {
+    const opened = openKmsRequest(call.body);
+    const request = opened.request;
+    const client = request.trkId === undefined ? undefined : await this.#o.store.getClientKeys(request.trkId);
+    if (request.trkId !== undefined && (client === undefined || (client.userUri !== undefined && client.userUri !== request.userUri))) {
       throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'kmsRequest.TrK-ID', rule: 'must name a TrK this KMS issued to the user', clause: 'TS 33.180 §5.3.3' });
     }
-    const request = checkKmsRequest(call.body, {
-      kmsUri: domain.kmsUri,
-      resourceUri: call.resourceUri,
-      windowMs: this.#o.requestWindowMs ?? 30_000,
-      now: this.#now(),
-      requireSignature: this.#o.requireSignedRequests === true,
-      signingKey: (id) => (client === undefined ? undefined : id === client.inkId ? client.ink : id === client.clientId ? client.trk : undefined),
-    });
+    if (request.signature !== undefined || this.#o.requireSignedRequests === true) {
+      const id = request.signatureId;
+      const key = client === undefined || id === undefined ? undefined : id === client.inkId ? client.ink : id === client.clientId ? client.trk : undefined;
+      if (key === undefined) throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'kmsRequest.Signature-ID', rule: 'must name the InK or TrK of the TrK-ID given', clause: 'TS 33.180 Annex D.2.2' });
+      opened.verifySignature(key);
+    }
+    checkKmsRequestFields(request, { kmsUri: domain.kmsUri, resourceUri: call.resourceUri, windowMs: this.#o.requestWindowMs ?? 30_000, now: this.#now() });
     // The user the request is made for must be the token's (§5.3.3 step 1).
     authoriseKeyManagement(claims, request.userUri);
     const protection = this.#protection(request, client);
