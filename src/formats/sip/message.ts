@@ -157,7 +157,7 @@ function checkHeaders(start: SipStartLine, headers: readonly SipHeader[], limits
         if (!/^[\x21-\x7e]+$/.test(h.value)) throw badSip(field, 'must be word["@"word]', 'RFC 3261 §20.8');
         break;
       case 'Max-Forwards':
-        if (!/^[0-9]{1,3}$/.test(h.value) || Number(h.value) > 255) throw badSip(field, 'must be 0-255', 'RFC 3261 §20.22');
+        if (!/^0*[0-9]{1,3}$/.test(h.value) || Number(h.value) > 255) throw badSip(field, 'must be 0-255', 'RFC 3261 §20.22');
         break;
       case 'Content-Type':
         decodeMediaType(h.value, field);

@@ -49,7 +49,7 @@ export function decodeNameAddr(value: string, field: string): SipNameAddr {
     rest = v.slice(close + 1);
   } else {
     const semi = v.indexOf(';');
-    uri = semi < 0 ? v : v.slice(0, semi);
+    uri = trimWsp(semi < 0 ? v : v.slice(0, semi));
     rest = semi < 0 ? '' : v.slice(semi);
   }
   if (!isUri(uri)) throw badSip(`${field}.uri`, 'must be a URI (scheme ":" …)', CLAUSE);
