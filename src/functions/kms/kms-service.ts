@@ -104,9 +104,14 @@ export class KmsService {
     return this.#o.kmsUri;
   }
 
+  /** The domain never changes once made (kms-admin.ts), so one read per process is enough. */
+  #cached: KmsDomain | undefined;
+
   async #domain(): Promise<KmsDomain> {
+    if (this.#cached !== undefined) return this.#cached;
     const d = await this.#o.store.getDomain(this.#o.kmsUri);
     if (d === undefined) throw new McsecError(ErrorCode.CONFIG, { field: 'kms.domain', rule: `no domain ${this.#o.kmsUri}: run mcsec kms init-domain` });
+    this.#cached = d;
     return d;
   }
 
