@@ -154,6 +154,12 @@ describe('KMS on SQLite over HTTPS', () => {
     const post = (body: string, path = url) => httpsPost(path, body, { headers: auth, caPem: kms.caPem });
     const req = (x: Partial<Parameters<typeof encodeKmsRequest>[0]> = {}, key?: Uint8Array) => encodeKmsRequest({ userUri: ALICE, kmsUri: KMS, clientReqUrl: url, ...x }, key);
     assert.equal((await post(req())).status, 200);
+    // A signed request is accepted once; the same bytes again are a replay (D.2.2 window).
+    const signedOnce = req({ trkId: aliceKeys.trkId, signatureId: aliceKeys.inkId }, fromHex(aliceKeys.ink));
+    assert.equal((await post(signedOnce)).status, 200);
+    const replayed = await post(signedOnce);
+    assert.equal(replayed.status, 403);
+    assert.match(replayed.body, /ERR_REPLAY/);
     assert.equal((await post(req({ trkId: aliceKeys.trkId, signatureId: aliceKeys.inkId }, new Uint8Array(32).fill(1)))).status, 403);
     assert.equal((await post(req({ trkId: 'deadbeef' }))).status, 403);
     assert.equal((await post(req({ time: '2020-01-01T00:00:00Z' }))).status, 403);

@@ -33,6 +33,7 @@ import {
 } from '../../formats/kms-xml/index.js';
 import type { KmsClientKeys, KmsDomain, KmsExternalCertificate, KmsStore } from '../../store/index.js';
 import { toHex } from '../../util/index.js';
+import { MemoryReplayCache, type ReplayCache } from '../../formats/mikey/index.js';
 import { authoriseKeyManagement, type AccessTokenVerifier } from '../authz/index.js';
 import { KeyIssuer, keyPeriodBounds, keyPeriodNoOf, keyPeriodNoOfNtp } from './key-issuer.js';
 
@@ -55,6 +56,12 @@ export interface KmsServiceOptions {
   /** Certificate validity written in the KmsCertificate, years from the domain's creation (default 10). */
   readonly certificateYears?: number | undefined;
   readonly now?: (() => Date) | undefined;
+  /**
+   * Where signed requests are remembered for twice the request window, so that a replayed one is
+   * refused (ERR_REPLAY). In memory by default; a RedisReplayCache when several instances serve.
+   * Unsigned requests carry no nonce (D.2.2) and cannot be told from replays; keyprov is idempotent.
+   */
+  readonly replayCache?: ReplayCache | undefined;
 }
 
 /** One request as the HTTP layer hands it over. */
@@ -95,9 +102,12 @@ export class KmsService {
   readonly #o: KmsServiceOptions;
   readonly #now: () => Date;
 
+  readonly #replay: ReplayCache;
+
   constructor(o: KmsServiceOptions) {
     this.#o = o;
     this.#now = o.now ?? (() => new Date());
+    this.#replay = o.replayCache ?? new MemoryReplayCache();
   }
 
   get kmsUri(): string {
@@ -160,9 +170,16 @@ export class KmsService {
       if (key === undefined) throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'kmsRequest.Signature-ID', rule: 'must name the InK or TrK of the TrK-ID given', clause: 'TS 33.180 Annex D.2.2' });
       opened.verifySignature(key);
     }
-    checkKmsRequestFields(request, { kmsUri: domain.kmsUri, resourceUri: call.resourceUri, windowMs: this.#o.requestWindowMs ?? 30_000, now: this.#now() });
+    const windowMs = this.#o.requestWindowMs ?? 30_000;
+    const now = this.#now();
+    checkKmsRequestFields(request, { kmsUri: domain.kmsUri, resourceUri: call.resourceUri, windowMs, now });
     // The user the request is made for must be the token's (§5.3.3 step 1).
     authoriseKeyManagement(claims, request.userUri);
+    if (request.signature !== undefined) {
+      // After the request and token checks, so that a refused request records nothing.
+      const fresh = await this.#replay.claim(`kms-request:${toHex(request.signature.signatureValue)}`, now.getTime(), now.getTime() + 2 * windowMs);
+      if (!fresh) throw new PolicyError(ErrorCode.REPLAY, { field: 'signedKmsRequest', rule: 'was seen before within the request window', clause: 'TS 33.180 Annex D.2.2' });
+    }
     const protection = this.#protection(request, client);
     const respond = (kmsMessage: KmsMessageInput | undefined, extra: Partial<KmsAnswer> = {}): KmsAnswer => ({
       status: 200,
