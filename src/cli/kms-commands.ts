@@ -21,7 +21,7 @@ import { ClientKeyStore, KmsClient } from '../client/index.js';
 import { ConfigError, ErrorCode } from '../errors/index.js';
 import { AccessTokenVerifier, type JwksSource } from '../functions/authz/index.js';
 import { KmsService, addExternalCertificate, buildKmsServer, initDomain, issueClientKeys, provisionKeySets } from '../functions/kms/index.js';
-import { KyselyKmsStore, SecretBox, STORAGE_KEY_ENV, loadStorageKey, openDatabase, type StoreDatabase } from '../store/index.js';
+import { KyselyKmsStore, RedisReplayCache, SecretBox, STORAGE_KEY_ENV, loadStorageKey, openDatabase, type StoreDatabase } from '../store/index.js';
 import { loadOrCreateTls } from '../transport/http/index.js';
 import { fromHex, toHex } from '../util/index.js';
 import { printLine } from './output.js';
@@ -190,7 +190,8 @@ export function registerKmsCommands(program: Command): void {
     .option('--require-trk', 'never send key material unwrapped (§5.3.3, public safety behind an HTTP proxy)')
     .option('--request-window <seconds>', 'accepted clock difference for request Time (D.2.2)', '30')
     .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (o: StoreOptions & { port: string; host: string; issuer: string; audience: string[]; jwks: string; jwksCa?: string; tlsCert?: string; tlsKey?: string; requireSignedRequests?: boolean; requireTrk?: boolean; requestWindow: string; logLevel: string }) => {
+    .option('--redis <url>', 'Redis for the request replay cache shared by several instances (default: in memory)')
+    .action(async (o: StoreOptions & { redis?: string; port: string; host: string; issuer: string; audience: string[]; jwks: string; jwksCa?: string; tlsCert?: string; tlsKey?: string; requireSignedRequests?: boolean; requireTrk?: boolean; requestWindow: string; logLevel: string }) => {
       const logger = pino({ level: o.logLevel, base: { fn: 'kms' } });
       const verifier = new AccessTokenVerifier({ issuer: o.issuer, audience: o.audience, jwks: jwksSource(o.jwks, o.jwksCa) });
       const { database, store } = await openStore(o);
@@ -199,7 +200,8 @@ export function registerKmsCommands(program: Command): void {
         await database.close();
         throw new ConfigError(ErrorCode.CONFIG, { field: '--kms-uri', rule: `no domain ${kmsUri} in ${database.location}: run mcsec kms init-domain` });
       }
-      const service = new KmsService({ store, kmsUri, verifier, requireSignedRequests: o.requireSignedRequests === true, requireTrk: o.requireTrk === true, requestWindowMs: int(o.requestWindow, '--request-window') * 1000 });
+      const replayCache = o.redis === undefined ? undefined : new RedisReplayCache(o.redis, 'mcsec:kms:replay:');
+      const service = new KmsService({ store, kmsUri, verifier, replayCache, requireSignedRequests: o.requireSignedRequests === true, requireTrk: o.requireTrk === true, requestWindowMs: int(o.requestWindow, '--request-window') * 1000 });
       const tls = await loadOrCreateTls({ dataDir: o.dataDir, certFile: o.tlsCert, keyFile: o.tlsKey, hostnames: [o.host] });
       const app = buildKmsServer({ service, tls, logger });
       await app.listen({ port: int(o.port, '--port'), host: o.host });
@@ -209,7 +211,7 @@ export function registerKmsCommands(program: Command): void {
       logger.info({ kmsUri, store: database.location, tlsCert: tls.certPath, created: tls.created }, 'kms ready');
       printLine(`listening on https://${host}:${port}`);
       const stop = (): void => {
-        void app.close().then(() => database.close()).then(() => process.exit(0));
+        void app.close().then(() => database.close()).then(() => replayCache?.close()).then(() => process.exit(0));
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
