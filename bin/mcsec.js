@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-// MCSEC_FROM_SOURCE=1 runs the sources even when dist/ exists (the test runner sets it, so tests
-// never exercise a stale build).
+// MCSEC_FROM_SOURCE=1 runs the sources even when dist/ exists (the test runner sets it when dist/
+// is older than the sources, so tests never exercise a stale build).
 const built = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 if (process.env.MCSEC_FROM_SOURCE !== '1' && existsSync(built)) {
   await import(pathToFileURL(built).href);
