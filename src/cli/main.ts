@@ -27,6 +27,7 @@ import { toBase64, toHex, utf8 } from '../util/index.js';
 import { printLine, reportError } from './output.js';
 import { readBytes, readText } from './input.js';
 import { registerDecodeKms } from './decode-kms.js';
+import { registerDecodeMore } from './decode-more.js';
 import { registerKmsCommands } from './kms-commands.js';
 
 function usage(field: string, rule: string): ConfigError {
@@ -100,6 +101,7 @@ export function buildProgram(): Command {
       else for (const line of describeMikeyText(m)) printLine(line);
     });
   registerDecodeKms(decode);
+  registerDecodeMore(decode);
   registerKmsCommands(program);
 
   const mikey = program.command('mikey').description('MIKEY-SAKKE I_MESSAGEs (TS 33.180 Annex E) with keys from a case file');

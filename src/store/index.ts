@@ -19,4 +19,15 @@ export type {
   KmsExternalCertificate,
   KmsKrrAudit,
 } from './kms-records.js';
+export { KyselyIdmsStore, type IdmsStoreOptions } from './idms-store.js';
+export type {
+  IdmsUser,
+  NewIdmsUser,
+  IdmsClient,
+  IdmsSigningKey,
+  IdmsOidcRecord,
+  IdmsOidcIndexes,
+  McServiceIdClaimName,
+  McServiceIds,
+} from './idms-records.js';
 export type { StoreTables } from './tables.js';

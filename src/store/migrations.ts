@@ -167,6 +167,93 @@ const migrations: Readonly<Record<string, Migration>> = Object.freeze({
       await db.schema.alterTable('kms_client_key').dropColumn('user_uri').execute();
     },
   },
+  '0003_idms': {
+    // The IdMS (TS 33.180 §5.1.2, Annex B): users with their MC ID, password hash and MC service
+    // IDs (B.2.1.3); registered clients (B.3); the JWS signing keys (B.2.2.1) and cookie keys,
+    // sealed; the OpenID Connect artefacts (codes, refresh tokens, sessions, grants) stored
+    // under the SHA-256 of their id, payload sealed; security-token ids seen (B.8 replay).
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('idms_user')
+        .ifNotExists()
+        .addColumn('username', 'text', (c) => c.primaryKey())
+        .addColumn('sub', 'text', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('mcptt_id', 'text')
+        .addColumn('mcvideo_id', 'text')
+        .addColumn('mcdata_id', 'text')
+        .addColumn('mcrec_id', 'text')
+        .addColumn('disabled', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('idms_client')
+        .ifNotExists()
+        .addColumn('client_id', 'text', (c) => c.primaryKey())
+        .addColumn('metadata', 'text', (c) => c.notNull())
+        .addColumn('secret_wrapped', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('idms_key')
+        .ifNotExists()
+        .addColumn('kid', 'text', (c) => c.primaryKey())
+        .addColumn('alg', 'text', (c) => c.notNull())
+        .addColumn('private_jwk_wrapped', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('retired_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('idms_secret')
+        .ifNotExists()
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('value_wrapped', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('idms_oidc')
+        .ifNotExists()
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('id_hash', 'text', (c) => c.notNull())
+        .addColumn('payload_wrapped', 'text', (c) => c.notNull())
+        .addColumn('grant_hash', 'text')
+        .addColumn('uid_hash', 'text')
+        .addColumn('user_code_hash', 'text')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('consumed_at', 'bigint')
+        .addPrimaryKeyConstraint('idms_oidc_pk', ['model', 'id_hash'])
+        .execute();
+      await db.schema
+        .createIndex('idms_oidc_by_grant')
+        .ifNotExists()
+        .on('idms_oidc')
+        .column('grant_hash')
+        .execute();
+      await db.schema
+        .createIndex('idms_oidc_by_uid')
+        .ifNotExists()
+        .on('idms_oidc')
+        .column('uid_hash')
+        .execute();
+      await db.schema
+        .createIndex('idms_oidc_by_expiry')
+        .ifNotExists()
+        .on('idms_oidc')
+        .column('expires_at')
+        .execute();
+      await db.schema
+        .createTable('idms_replay')
+        .ifNotExists()
+        .addColumn('key_hash', 'text', (c) => c.primaryKey())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      const tables = ['idms_replay', 'idms_oidc', 'idms_secret', 'idms_key', 'idms_client', 'idms_user'];
+      for (const t of tables) await db.schema.dropTable(t).ifExists().execute();
+    },
+  },
 });
 
 /** The migrations, in code. */

@@ -97,6 +97,63 @@ export interface StoreMetaTable {
   value: TextColumn;
 }
 
+/** An IdMS user (0003): MC ID, never-reassigned `sub`, scrypt hash, MC service IDs (B.2.1.3). */
+export interface IdmsUserTable {
+  username: TextColumn;
+  sub: TextColumn;
+  password_hash: TextColumn;
+  mcptt_id: NullableTextColumn;
+  mcvideo_id: NullableTextColumn;
+  mcdata_id: NullableTextColumn;
+  mcrec_id: NullableTextColumn;
+  /** 1 when the account may no longer log in or refresh (B.5.2), else 0. */
+  disabled: IntColumn;
+  created_at: IntColumn;
+  updated_at: IntColumn;
+}
+
+/** A client registered with the IdMS (0003, B.3): its metadata JSON and sealed secret, if any. */
+export interface IdmsClientTable {
+  client_id: TextColumn;
+  metadata: TextColumn;
+  secret_wrapped: NullableTextColumn;
+  created_at: IntColumn;
+}
+
+/** An IdMS JWS signing key (0003): the private JWK, sealed. */
+export interface IdmsKeyTable {
+  kid: TextColumn;
+  alg: TextColumn;
+  private_jwk_wrapped: TextColumn;
+  created_at: IntColumn;
+  retired_at: ColumnType<unknown, number | null | undefined, number | null>;
+}
+
+/** A named IdMS secret (0003), such as the cookie signing keys, sealed. */
+export interface IdmsSecretTable {
+  name: TextColumn;
+  value_wrapped: TextColumn;
+  created_at: IntColumn;
+}
+
+/** An OpenID Connect artefact (0003) under the SHA-256 of its id; the payload sealed. */
+export interface IdmsOidcTable {
+  model: TextColumn;
+  id_hash: TextColumn;
+  payload_wrapped: TextColumn;
+  grant_hash: NullableTextColumn;
+  uid_hash: NullableTextColumn;
+  user_code_hash: NullableTextColumn;
+  expires_at: ColumnType<unknown, number | null | undefined, number | null>;
+  consumed_at: ColumnType<unknown, number | null | undefined, number | null>;
+}
+
+/** A one-time id seen until it expires (0003): security tokens presented to a partner IdMS. */
+export interface IdmsReplayTable {
+  key_hash: TextColumn;
+  expires_at: IntColumn;
+}
+
 /** Every table of the store. */
 export interface StoreTables {
   kms_domain: KmsDomainTable;
@@ -108,4 +165,10 @@ export interface StoreTables {
   kms_krr_audit: KmsKrrAuditTable;
   kms_group_member: KmsGroupMemberTable;
   store_meta: StoreMetaTable;
+  idms_user: IdmsUserTable;
+  idms_client: IdmsClientTable;
+  idms_key: IdmsKeyTable;
+  idms_secret: IdmsSecretTable;
+  idms_oidc: IdmsOidcTable;
+  idms_replay: IdmsReplayTable;
 }
