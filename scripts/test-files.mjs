@@ -37,6 +37,7 @@ export const testFiles = [
   'test/store/replay-cache.test.ts',
   'test/store/secret-box.test.ts',
   'test/store/kms-store.test.ts',
+  'test/store/mcx-store.test.ts',
   'test/store/idms-store.test.ts',
   'test/functions/kms-server.test.ts',
   'test/cli/cli.test.ts',

@@ -15,6 +15,7 @@ import {
 } from 'kysely';
 import { ErrorCode, McsecError } from '../errors/index.js';
 import type { StoreDatabase } from './database.js';
+import { mcxMigration } from './mcx-migration.js';
 
 /** Tables in creation order (a table follows those it references). */
 const TABLES = Object.freeze([
@@ -254,6 +255,8 @@ const migrations: Readonly<Record<string, Migration>> = Object.freeze({
       for (const t of tables) await db.schema.dropTable(t).ifExists().execute();
     },
   },
+  // The MCX server (TS 33.180 §9.2): CSKs, registrations, MuSiKs, SPKs (mcx-migration.ts).
+  '0005_mcx': mcxMigration,
 });
 
 /** The migrations, in code. */
