@@ -51,6 +51,7 @@ export const testFiles = [
   'test/cli/decode-kms.test.ts',
   'test/cli/mikey-cli.test.ts',
   'test/cli/kms-cli.test.ts',
+  'test/cli/idms-cli.test.ts',
   'test/cli/decode-more.test.ts',
   'test/cli/mikey-key-parameters-cli.test.ts',
   'test/meta/project.test.ts',

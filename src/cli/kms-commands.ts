@@ -18,6 +18,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { ClientKeyStore, KmsClient } from '../client/index.js';
+import { readAccessToken } from '../client/idm/index.js';
 import { ConfigError, ErrorCode } from '../errors/index.js';
 import { AccessTokenVerifier, type JwksSource } from '../functions/authz/index.js';
 import { KmsService, addExternalCertificate, buildKmsServer, initDomain, issueClientKeys, provisionKeySets } from '../functions/kms/index.js';
@@ -221,7 +222,7 @@ export function registerKmsCommands(program: Command): void {
     .command('fetch')
     .description('fetch, verify, unwrap, validate and store key material from an Annex D KMS (init, keyprov now and next, certcache)')
     .requiredOption('--kms <url>', 'KMS origin, e.g. https://kms.example.org:8443')
-    .requiredOption('--token <file>', 'file holding the access token')
+    .requiredOption('--token <file>', 'the access token: the token file of mcsec login, or a file holding the token alone')
     .requiredOption('--user <uri>', 'the user URI (MC service ID)')
     .option('--kms-uri <uri...>', 'KMS URI(s) this client accepts keys from (default: the host of --kms)')
     .option('--client-keys <json>', 'the TrK / InK file from issue-client-keys ({trkId, trk, inkId, ink})')
@@ -259,7 +260,7 @@ export function registerKmsCommands(program: Command): void {
         kmsUrl: o.kms,
         allowedKmsUris: o.kmsUri ?? [host],
         userUri: o.user,
-        accessToken: read(o.token, '--token').trim(),
+        accessToken: readAccessToken(o.token),
         caPem: o.ca === undefined ? undefined : read(o.ca, '--ca'),
         trk: keys === undefined ? undefined : { id: keys.trkId, key: fromHex(keys.trk, '--client-keys.trk') },
         ink: keys?.inkId === undefined || keys.ink === undefined ? undefined : { id: keys.inkId, key: fromHex(keys.ink, '--client-keys.ink') },
