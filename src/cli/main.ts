@@ -23,13 +23,13 @@ import { McsecError } from '../errors/index.js';
 import { SakkePublicKey, deriveUid, keyPeriodNoAt, prepareRsk as prepareRecipient } from '../crypto/index.js';
 import { checkKeyMaterial } from '../client/index.js';
 import { runCryptoDemo } from '../demo/crypto-round-trip.js';
+import { runSystemDemo } from '../demo/system-demo.js';
 import { toBase64, toHex, utf8 } from '../util/index.js';
 import { printLine, reportError } from './output.js';
 import { readBytes, readText } from './input.js';
 import { registerDecodeKms } from './decode-kms.js';
 import { registerDecodeMore } from './decode-more.js';
 import { registerKmsCommands } from './kms-commands.js';
-import { registerIdmsCommands } from './idms-commands.js';
 
 function usage(field: string, rule: string): ConfigError {
   return new ConfigError(ErrorCode.USAGE, { field, rule });
@@ -104,7 +104,6 @@ export function buildProgram(): Command {
   registerDecodeKms(decode);
   registerDecodeMore(decode);
   registerKmsCommands(program);
-  registerIdmsCommands(program);
 
   const mikey = program.command('mikey').description('MIKEY-SAKKE I_MESSAGEs (TS 33.180 Annex E) with keys from a case file');
   mikey
@@ -177,14 +176,21 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('run the demo: KMS keys, Alice encapsulates and signs to Bob, Bob checks and decapsulates')
-    .action(() => {
+    .description('run the demo: an IdMS and a KMS on HTTPS, Alice and Bob log in and fetch keys, a private call key in MIKEY-SAKKE, an SRTP packet')
+    .option('--crypto-only', 'only the in-memory crypto round trip (no servers)')
+    .action(async (o: { cryptoOnly?: boolean }) => {
       let n = 0;
-      const ok = runCryptoDemo((step, clause, detail) => {
+      const log = (step: string, clause: string, detail?: string): void => {
         n += 1;
         printLine(`${String(n).padStart(2)}. ${step}  [${clause}]`);
         if (detail !== undefined) printLine(`      ${detail}`);
-      });
+      };
+      printLine('Part 1: the identity-based crypto alone (RFC 6507, RFC 6508, TS 33.180 Annex F)');
+      let ok = runCryptoDemo(log);
+      if (o.cryptoOnly !== true) {
+        printLine('Part 2: one MC system on loopback (IdMS, KMS, two MC clients)');
+        ok = (await runSystemDemo(log)) && ok;
+      }
       printLine(ok ? 'demo: all checks passed' : 'demo: FAILED');
       if (!ok) process.exitCode = 1;
     });

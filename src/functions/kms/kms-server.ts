@@ -7,7 +7,7 @@
  * `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3).
  * Log lines (pino) name the operation, user, key period, status and time; never a key, token or body.
  */
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../../errors/index.js';
 import { KMS_REQUEST_MAX_OCTETS, KMS_XML_CONTENT_TYPE, decodeKmsRequest, encodeKmsResponse } from '../../formats/kms-xml/index.js';
@@ -27,7 +27,7 @@ export function buildKmsServer(o: KmsServerOptions) {
   const app = Fastify({
     https: { cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' },
     loggerInstance: o.logger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: KMS_REQUEST_MAX_OCTETS,
     return503OnClosing: true,
   });
