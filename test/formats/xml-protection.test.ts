@@ -19,6 +19,7 @@ import {
   MemoryXpkResolver,
   PIDF_AFFILIATION_POLICY,
   PROTECTED_CATEGORIES,
+  XML_PROTECTION_MAX_OCTETS,
   XmlProtectionAlgorithm,
   cidUrl,
   contentIdOfCid,
@@ -272,6 +273,8 @@ test('strict EncryptedData: unsupported forms and misplaced content are typed re
   const deep = `${'<a>'.repeat(200)}${'</a>'.repeat(200)}`;
   assertCode(() => unprotectXml(deep, k), 'ERR_TOO_LARGE', 'xml');
   assertCode(() => protectXml(deep, { key: sender }), 'ERR_TOO_LARGE', 'xml');
+  assertCode(() => unprotectXml(`<a>${'x'.repeat(XML_PROTECTION_MAX_OCTETS)}</a>`, k), 'ERR_TOO_LARGE', 'xml');
+  assertCode(() => verifyXmlBodies(`<a>${'x'.repeat(XML_PROTECTION_MAX_OCTETS)}</a>`, [], k), 'ERR_TOO_LARGE', 'signatures');
 });
 
 test('decrypted content holding another EncryptedData is refused; an unencrypted required element is ERR_FORBIDDEN', () => {

@@ -51,8 +51,8 @@ export const DEFAULT_ENCRYPTION_DOMAIN = 'mc1-encryption.3gppnetwork.org';
 /** The MIME type of the signatures body for MCPTT (TS 24.379 §F.6). */
 export const MCPTT_SIGNED_CONTENT_TYPE = 'application/vnd.3gpp.mcptt-signed+xml';
 
-/** The largest XML body protectXml / unprotectXml accept, octets. */
-export const XML_PROTECTION_MAX_OCTETS = 1 << 20;
+/** The largest XML body protectXml / unprotectXml / verifyXmlBodies accept, octets (SIP bodies default to 64 KiB). */
+export const XML_PROTECTION_MAX_OCTETS = 256 * 1024;
 
 /** What §9.3.2 allows to be confidentiality protected individually. */
 export const ProtectedCategory = Object.freeze({

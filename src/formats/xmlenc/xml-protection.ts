@@ -68,13 +68,25 @@ const uriAttributesOf = (el: Element, policy: XmlProtectionPolicy): string[] =>
     .filter((p) => p.elementLocalName === el.localName && p.elementNamespace === (el.namespaceURI ?? '') && el.hasAttribute(p.attribute))
     .map((p) => p.attribute);
 
-/** A child path segment: the local name, with its position among same-named siblings when repeated. */
+/** Path segments of an element's element children: the local name, indexed among same-named siblings when repeated (one pass). */
+function childSteps(kids: readonly Element[]): string[] {
+  const total = new Map<string, number>();
+  for (const k of kids) total.set(k.localName ?? k.nodeName, (total.get(k.localName ?? k.nodeName) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return kids.map((k) => {
+    const name = k.localName ?? k.nodeName;
+    const i = seen.get(name) ?? 0;
+    seen.set(name, i + 1);
+    return (total.get(name) ?? 0) > 1 ? `${name}[${i}]` : name;
+  });
+}
+
+/** The path segment of one element under its parent. */
 function step(el: Element): string {
-  const name = el.localName ?? el.nodeName;
   const parent = el.parentNode;
-  if (!isElement(parent)) return name;
-  const same = Array.from(parent.childNodes).filter((n): n is Element => isElement(n) && n.localName === name);
-  return same.length > 1 ? `${name}[${same.indexOf(el)}]` : name;
+  if (!isElement(parent)) return el.localName ?? el.nodeName;
+  const kids = Array.from(parent.childNodes).filter(isElement);
+  return childSteps(kids)[kids.indexOf(el)] ?? (el.localName ?? el.nodeName);
 }
 
 /** Elements under `root` in document order with their paths, not descending where `stop` says. */
@@ -85,10 +97,8 @@ function* walk(root: Element, path: string, stop: (el: Element) => boolean): Gen
     yield [el, p];
     if (stop(el)) continue;
     const kids = Array.from(el.childNodes).filter(isElement);
-    for (let i = kids.length - 1; i >= 0; i--) {
-      const k = kids[i] as Element;
-      stack.push([k, `${p}.${step(k)}`]);
-    }
+    const steps = childSteps(kids);
+    for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i] as Element, `${p}.${steps[i] ?? ''}`]);
   }
 }
 
