@@ -30,4 +30,20 @@ export type {
   McServiceIdClaimName,
   McServiceIds,
 } from './idms-records.js';
+export { KyselyGmsStore, type GmsStoreOptions } from './gms-store.js';
+export type {
+  GmsStore,
+  GmsKmsCertificate,
+  GmsKeySet,
+  GmsGroup,
+  NewGmsGroup,
+  GmsMember,
+  NewGmsMember,
+  GmsGmk,
+  NewGmsGmk,
+  GmsRegistration,
+  GmsDelivery,
+  GmsDeliveryState,
+  NewGmsDelivery,
+} from './gms-records.js';
 export type { StoreTables } from './tables.js';

@@ -16,6 +16,7 @@ import {
 import { ErrorCode, McsecError } from '../errors/index.js';
 import type { StoreDatabase } from './database.js';
 import { mcxMigration } from './mcx-migration.js';
+import { gmsMigration } from './gms-migration.js';
 
 /** Tables in creation order (a table follows those it references). */
 const TABLES = Object.freeze([
@@ -257,6 +258,8 @@ const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   },
   // The MCX server (TS 33.180 §9.2): CSKs, registrations, MuSiKs, SPKs (mcx-migration.ts).
   '0005_mcx': mcxMigration,
+  // The GMS (TS 33.180 §5.7, §7.3): groups, members, GMKs, registrations (gms-migration.ts).
+  '0004_gms': gmsMigration,
 });
 
 /** The migrations, in code. */

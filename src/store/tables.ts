@@ -6,6 +6,7 @@
  * `v1.…` text from secret-box.ts; times are milliseconds since the epoch.
  */
 import type { ColumnType } from 'kysely';
+import type { GmsTables } from './gms-migration.js';
 
 /** A text column. */
 export type TextColumn = ColumnType<unknown, string, string>;
@@ -155,7 +156,7 @@ export interface IdmsReplayTable {
 }
 
 /** Every table of the store. */
-export interface StoreTables {
+export interface StoreTables extends GmsTables {
   kms_domain: KmsDomainTable;
   kms_user: KmsUserTable;
   kms_key_set: KmsKeySetTable;
