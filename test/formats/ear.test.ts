@@ -274,6 +274,8 @@ test('J.3.4 examples: Authorised Identities from IdM scopes, and their bits', ()
   assert.ok(hasAuthorisation(decodeAuthorisedIdentity('sip:x@y?mc-role-server=0001'), 'mc-role-server', 8));
   assert.deepEqual(decodeAuthorisedIdentity('sip:x@y?other=1&mc-role-client=02').fields['mc-role-client'], Uint8Array.of(2));
   assert.equal(decodeAuthorisedIdentity('sip:x@y').authorised, false);
+  const q = decodeAuthorisedIdentity('sip:who?me@y;transport=tcp?mc-role-client=04');
+  assert.deepEqual([q.identity, hasAuthorisation(q, 'mc-role-client', 2)], ['sip:who?me@y;transport=tcp', true]);
   throwsCode(() => decodeAuthorisedIdentity('sip:x@y?mc-role-client=1', 's'), 'ERR_BAD_VALUE', 's.mc-role-client');
   throwsCode(() => decodeAuthorisedIdentity('sip:x@y?mc-role-client=01&mc-role-client=02', 's'), 'ERR_BAD_VALUE', 's.mc-role-client');
   throwsCode(() => decodeAuthorisedIdentity(`sip:x@y?mc-priv-mcdata=${'00'.repeat(129)}`, 's'), 'ERR_BAD_VALUE', 's.mc-priv-mcdata');

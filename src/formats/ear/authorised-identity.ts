@@ -2,12 +2,13 @@
  * Authorised Identities (TS 33.180 §9.6.3, Annex J.3) and the authorisation rules a receiver
  * applies to an EAR (§9.6.2, §9.6.4.3, §9.6.5.4 steps 2, 5, 6 and 7), as pure functions.
  *
- * An Authorised Identity is the entity's identity with authorisation fields as SIP URI headers:
+ * An Authorised Identity is the entity's identity with authorisation fields as SIP URI headers,
+ * after the first '?' that follows the '@' (J.3.2):
  * `sip:mc.user@example.org?mc-role-client=01&mc-offnet-mcptt=0f` (J.3.4.2). Each value is a hex
  * bit field, byte 0 first, bit 0 the least significant (J.3.3.1), at most 256 hex digits; bits
  * and names not defined are ignored (J.3.3.1), a name given twice or a value that is not an even
  * number of hex digits is refused. The key material (and so the UID, §F.2.1) is for the whole
- * string; the identity the request is about is the part before '?'.
+ * string; the identity the request is about is the part before the headers.
  *
  * Requirements, from the EAR's Request and the receiver's expectations:
  *   - privileged request (J.2.5.2): the mc-priv-<service> bit of its Request ID (§9.6.2.2);
@@ -48,7 +49,10 @@ const isField = (name: string): name is AuthorisationField => (AUTHORISATION_FIE
 
 /** Splits an identity into its base and authorisation fields (J.3.2); `field` names it in errors. */
 export function decodeAuthorisedIdentity(uri: string, field = 'identity'): AuthorisedIdentity {
-  const q = uri.indexOf('?');
+  // A SIP user part may hold '?' (RFC 3261 user-unreserved) but not '@'; hostport and URI
+  // parameters hold neither, so the headers begin at the first '?' after the first '@'.
+  const at = uri.indexOf('@');
+  const q = uri.indexOf('?', at < 0 ? 0 : at);
   const identity = q < 0 ? uri : uri.slice(0, q);
   const fields: Partial<Record<AuthorisationField, Uint8Array>> = {};
   if (q >= 0) {
