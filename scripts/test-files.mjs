@@ -56,6 +56,7 @@ export const testFiles = [
   'test/cli/decode-kms.test.ts',
   'test/cli/mikey-cli.test.ts',
   'test/cli/kms-cli.test.ts',
+  'test/cli/gms-cli.test.ts',
   'test/cli/idms-cli.test.ts',
   'test/cli/decode-more.test.ts',
   'test/cli/mikey-key-parameters-cli.test.ts',
