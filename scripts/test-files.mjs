@@ -45,6 +45,7 @@ export const testFiles = [
   'test/store/mcx-store.test.ts',
   'test/store/idms-store.test.ts',
   'test/functions/kms-server.test.ts',
+  'test/functions/mcx-server.test.ts',
   'test/functions/gms-i-message.test.ts',
   'test/functions/gms-e2e.test.ts',
   'test/functions/idms-server.test.ts',

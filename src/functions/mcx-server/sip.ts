@@ -1,0 +1,125 @@
+/**
+ * SIP glue of the MCX server (STYLE.md §8 `sip.ts`): requests from a SipEndpoint to the service,
+ * answers back on the transport they came in on.
+ *
+ *   REGISTER, PUBLISH → service.handleRegistration → 200 (Contact with the granted expires,
+ *                       RFC 3261 §10.3 step 8) or the error answer of formats/sip/error-status.ts
+ *                       (400 / 403 / 488 / 500 with a Warning naming code, field and rule)
+ *   OPTIONS           → 200 with Allow (§11.2)          ACK → nothing
+ *   anything else     → 405 with Allow (§21.4.6)
+ *
+ * Retransmissions are matched to their transaction (server-transactions.ts) and never handled
+ * twice. `keyDownloadTransport` sends key downloads through the same endpoint: to the address the
+ * client registered from, reusing its TCP/TLS connection when it is still open.
+ */
+import { createSipResponse, type SipRequest, type SipResponse } from '../../formats/sip/index.js';
+import { sipErrorStatus } from '../../formats/sip/error-status.js';
+import type { SipEndpoint, SipInbound } from '../../transport/sip/index.js';
+import type { McxRegistration } from '../../store/mcx-records.js';
+import { ServerTransactions } from './server-transactions.js';
+import type { KeyDownloadTransport, McxServerService, RegistrationOutcome } from './service.js';
+
+/** Methods this server answers. */
+export const MCX_ALLOW = 'REGISTER, PUBLISH, OPTIONS, ACK';
+
+/** A structured log line's fields (STYLE.md §8: fn, op, code, field; never a key). */
+export interface McxLogEntry {
+  readonly op: string;
+  readonly method?: string;
+  readonly status?: number;
+  readonly code?: string;
+  readonly field?: string;
+  readonly user?: string;
+  readonly cskId?: string;
+  readonly transport?: string;
+}
+
+/** Options of `serveMcxSip`. */
+export interface McxSipOptions {
+  /** warn-agent of Warning headers (default: the MDSI's host). */
+  readonly agent?: string;
+  readonly log?: (entry: McxLogEntry) => void;
+}
+
+const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
+
+function hostOf(uri: string): string {
+  const m = /^[a-z]+:(?:[^@]*@)?([^;?:]+|\[[^\]]+\])/i.exec(uri);
+  return m?.[1] ?? 'mcx';
+}
+
+/** The 200 to a registration (Contact with the granted expires, RFC 3261 §10.3 step 8). */
+function okResponse(req: SipRequest, o: RegistrationOutcome): SipResponse {
+  const headers =
+    o.kind === 'bind' && o.contact !== undefined && o.expiresS !== undefined
+      ? [
+          { name: 'Contact', value: `<${o.contact}>;expires=${o.expiresS}` },
+          { name: 'Expires', value: String(o.expiresS) },
+        ]
+      : [];
+  return createSipResponse(req, 200, { headers });
+}
+
+/** Handles one request (exported for tests and for proxies that route to the MCX function). */
+export async function answerMcxRequest(service: McxServerService, req: SipRequest, from: Pick<SipInbound, 'transport' | 'remote'>, opts: McxSipOptions = {}): Promise<SipResponse | undefined> {
+  const log = opts.log ?? (() => undefined);
+  if (req.method === 'ACK') return undefined;
+  if (req.method === 'OPTIONS') return createSipResponse(req, 200, { headers: [{ name: 'Allow', value: MCX_ALLOW }] });
+  if (req.method !== 'REGISTER' && req.method !== 'PUBLISH') {
+    return createSipResponse(req, 405, { headers: [{ name: 'Allow', value: MCX_ALLOW }] });
+  }
+  try {
+    const o = await service.handleRegistration(req, { transport: from.transport, address: from.remote.address, port: from.remote.port });
+    log({ op: o.cskId === undefined ? 'register' : 'csk-upload', method: req.method, status: 200, user: o.userUri, transport: from.transport, ...(o.cskId === undefined ? {} : { cskId: hex8(o.cskId) }) });
+    return okResponse(req, o);
+  } catch (err) {
+    const e = sipErrorStatus(err, opts.agent ?? hostOf(service.config.mdsi));
+    const field = typeof err === 'object' && err !== null && 'field' in err && typeof err.field === 'string' ? err.field : undefined;
+    log({ op: 'refused', method: req.method, status: e.status, code: e.code, transport: from.transport, ...(field === undefined ? {} : { field }) });
+    return createSipResponse(req, e.status, { reason: e.reason, headers: [{ name: 'Warning', value: e.warning }] });
+  }
+}
+
+/** Serves the MCX function on an endpoint; returns a function that stops serving. */
+export function serveMcxSip(endpoint: SipEndpoint, service: McxServerService, opts: McxSipOptions = {}): () => void {
+  const transactions = new ServerTransactions();
+  const onRequest = (req: SipRequest, from: SipInbound): void => {
+    void (async () => {
+      let key: string | undefined;
+      try {
+        key = ServerTransactions.keyOf(req);
+      } catch {
+        key = undefined;
+      }
+      if (key !== undefined && req.method !== 'ACK') {
+        const seen = transactions.begin(key);
+        if (seen === 'absorb') return;
+        if (seen !== 'new') {
+          await from.respond(seen);
+          return;
+        }
+      }
+      const res = await answerMcxRequest(service, req, from, opts);
+      if (res === undefined) return;
+      if (key !== undefined) transactions.complete(key, res);
+      await from.respond(res);
+    })().catch(() => undefined);
+  };
+  endpoint.on('request', onRequest);
+  return () => {
+    endpoint.off('request', onRequest);
+  };
+}
+
+/** Key downloads through `endpoint`, from its address on the registration's transport. */
+export function keyDownloadTransport(endpoint: SipEndpoint): KeyDownloadTransport {
+  return {
+    via(reg: McxRegistration) {
+      const a = endpoint.address(reg.transport);
+      return { transport: reg.transport, host: a?.address ?? '127.0.0.1', ...(a === undefined ? {} : { port: a.port }) };
+    },
+    request(req: SipRequest, reg: McxRegistration) {
+      return endpoint.request(req, { transport: reg.transport, host: reg.host, port: reg.port });
+    },
+  };
+}
