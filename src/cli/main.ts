@@ -30,6 +30,7 @@ import { readBytes, readText } from './input.js';
 import { registerDecodeKms } from './decode-kms.js';
 import { registerDecodeMore } from './decode-more.js';
 import { registerKmsCommands } from './kms-commands.js';
+import { registerMcxCommands } from './mcx-commands.js';
 import { registerGmsCommands } from './gms-commands.js';
 
 function usage(field: string, rule: string): ConfigError {
@@ -105,6 +106,7 @@ export function buildProgram(): Command {
   registerDecodeKms(decode);
   registerDecodeMore(decode);
   registerKmsCommands(program);
+  registerMcxCommands(program);
   registerGmsCommands(program);
 
   const mikey = program.command('mikey').description('MIKEY-SAKKE I_MESSAGEs (TS 33.180 Annex E) with keys from a case file');

@@ -1,0 +1,108 @@
+// `mcsec mcx serve` as an operator runs it: one error line for a bad command line or a missing KMS
+// domain; with the MDSI keys from a client key store (what `mcsec kms fetch --user <mdsi>` fills)
+// and TLS made in the data folder, it prints `listening on sip:…` and `listening on sips:…`, and
+// our client's CSK upload over TLS and over TCP gets a 200.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { keyPeriodNoAt } from '../../src/crypto/index.js';
+import { ClientKeyStore } from '../../src/client/index.js';
+import { McxClientKeys } from '../../src/client/mcx-client-keys.js';
+import { KeyIssuer } from '../../src/functions/kms/index.js';
+import { listenSip, type SipEndpoint, type SipTransport } from '../../src/transport/sip/index.js';
+import { headerValue } from '../../src/formats/sip/index.js';
+import { KMS_URI, MDSI, mcxWorld, type McxWorld } from '../helpers/mcx.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'mcsec-mcx-cli-'));
+interface Run { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+
+function mcsec(args: readonly string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/mcsec.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCSEC_STORAGE_KEY: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let world: McxWorld;
+let server: ChildProcess | undefined;
+let client: SipEndpoint | undefined;
+
+before(async () => {
+  world = await mcxWorld({ dir: join(dir, 'kms') });
+  // The MDSI's keys as `mcsec kms fetch --user <mdsi>` stores them for a KM client (§5.3.3).
+  const ks = new ClientKeyStore(join(dir, 'keys'));
+  const d = world.domain;
+  ks.putCertificate({ kmsUri: KMS_URI, role: 'Root', userKeyPeriod: d.userKeyPeriod, userKeyOffset: d.userKeyOffset, pubEncKey: d.pubEncKey, pubAuthKey: d.pubAuthKey });
+  await world.kmsStore.addUsers(KMS_URI, [{ userUri: MDSI }]);
+  const issuer = new KeyIssuer(world.kmsStore, d);
+  const n = keyPeriodNoAt(new Date(), d.userKeyPeriod, d.userKeyOffset);
+  for (const k of [n, n + 1]) {
+    const s = await issuer.keySet(MDSI, k);
+    ks.putKeySet({ kmsUri: KMS_URI, userUri: MDSI, keyPeriodNo: k, userId: s.userId, rsk: s.rsk, ssk: s.ssk, pvt: s.pvt, validFrom: undefined, validTo: undefined });
+  }
+});
+
+after(async () => {
+  server?.kill('SIGTERM');
+  await client?.close();
+  await world.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('mcx serve: a bad command line and a missing KMS domain are one error line each', { timeout: 120_000 }, async () => {
+  const noMdsi = await mcsec(['mcx', 'serve', '--data-dir', join(dir, 'x')]);
+  assert.equal(noMdsi.code, 2);
+  assert.match(noMdsi.stderr, /--mdsi/);
+  const badMdsi = await mcsec(['mcx', 'serve', '--data-dir', join(dir, 'x'), '--kms-uri', KMS_URI, '--mdsi', 'mcx.example']);
+  assert.equal(badMdsi.code, 1);
+  assert.match(badMdsi.stderr, /^mcsec: ERR_CONFIG mcx\.mdsi: must be a SIP URI/m);
+  const noDomain = await mcsec(['mcx', 'serve', '--data-dir', join(dir, 'x'), '--kms-uri', 'kms.nowhere', '--mdsi', MDSI, '--port', '0']);
+  assert.equal(noDomain.code, 1);
+  assert.match(noDomain.stderr, /^mcsec: ERR_CONFIG --kms-uri: no KMS domain kms\.nowhere/m);
+  const badPort = await mcsec(['mcx', 'serve', '--data-dir', join(dir, 'x'), '--kms-uri', KMS_URI, '--mdsi', MDSI, '--port', '70000']);
+  assert.equal(badPort.code, 2);
+  assert.match(badPort.stderr, /ERR_USAGE --port/);
+});
+
+test('mcx serve --key-store --tls-port: listening lines; a CSK upload over TLS and over TCP gets 200', { timeout: 180_000 }, async () => {
+  const data = join(dir, 'mcx');
+  server = spawn(process.execPath, ['bin/mcsec.js', 'mcx', 'serve', '--data-dir', data, '--key-store', join(dir, 'keys'), '--kms-uri', KMS_URI, '--mdsi', MDSI, '--port', '0', '--tls-port', '0', '--log-level', 'warn'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MCSEC_STORAGE_KEY: '' },
+  });
+  const ports = await new Promise<{ sip: number; sips: number }>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    server?.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      const a = /listening on sip:127\.0\.0\.1:(\d+)\n/.exec(out);
+      const b = /listening on sips:127\.0\.0\.1:(\d+)\n/.exec(out);
+      if (a?.[1] !== undefined && b?.[1] !== undefined) resolve({ sip: Number(a[1]), sips: Number(b[1]) });
+    });
+    server?.stderr?.setEncoding('utf8').on('data', (c: string) => (err += c));
+    server?.on('exit', (code) => reject(new Error(`mcx serve exited ${code}: ${err}`)));
+  });
+  const keys = new McxClientKeys({ user: await world.userKeysOf('sip:alice@mcx.test'), server: { mdsi: MDSI } });
+  client = await listenSip({ tcp: {}, tls: { key: readFileSync(join(data, 'tls-key.pem')), cert: readFileSync(join(data, 'tls-cert.pem')) } }, { tlsCa: readFileSync(join(data, 'tls-cert.pem'), 'utf8') });
+  for (const [transport, port] of [
+    ['tls', ports.sips],
+    ['tcp', ports.sip],
+  ] as [SipTransport, number][]) {
+    const local = client.address(transport)?.port ?? 0;
+    const req = keys.registerRequest({ via: { transport, host: '127.0.0.1', port: local }, contact: `sip:alice@127.0.0.1:${local};transport=${transport}` });
+    const res = await client.request(req, { transport, host: '127.0.0.1', port, servername: 'localhost' });
+    assert.equal(res.status, 200, `${transport}: ${headerValue(res, 'Warning') ?? ''}`);
+    assert.equal(keys.confirmCsk(res), true);
+  }
+});
