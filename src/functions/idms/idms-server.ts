@@ -6,6 +6,10 @@
  *
  * The issuer is the configured URL, or else https://<host>:<port> of the listening socket; the
  * provider is built once the port is known, so port 0 works (tests).
+ *
+ * oidc-provider is loaded only then. Loaded on Node 20 it prints "Unsupported runtime" on the
+ * console (it asks for Node 22); mcsec runs and tests it on Node 20, so that notice goes to the
+ * IdMS log as one warning line instead of the console, where the CLI keeps one line per error.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -15,7 +19,6 @@ import type { Logger } from 'pino';
 import type { KyselyIdmsStore } from '../../store/index.js';
 import type { IdmsConfig } from './config.js';
 import { registerInteractionRoutes } from './interactions.js';
-import { buildIdmsProvider } from './provider.js';
 import { loadIdmsKeys } from './signing-keys.js';
 
 /** What the server is built from. */
@@ -80,6 +83,7 @@ export async function startIdmsServer(o: IdmsServerOptions): Promise<RunningIdms
   const url = `https://${host}:${port}`;
   const issuer = o.config.issuer ?? url;
   try {
+    const { buildIdmsProvider } = await loadProvider(o.logger);
     provider = buildIdmsProvider({ issuer, config: o.config, store: o.store, keys, logger: o.logger, now: o.now });
   } catch (e) {
     await app.close();
@@ -94,4 +98,21 @@ export async function startIdmsServer(o: IdmsServerOptions): Promise<RunningIdms
     jwks: keys.publicJwks,
     close: () => app.close(),
   };
+}
+
+/** Loads provider.ts (and oidc-provider), its runtime notice sent to `logger`; see the header. */
+async function loadProvider(logger: Logger): Promise<typeof import('./provider.js')> {
+  const warn = console.warn;
+  let notice: string | undefined;
+  console.warn = (...args: unknown[]): void => {
+    const text = args.map(String).join(' ');
+    if (text.includes('oidc-provider WARNING: Unsupported runtime')) notice = text;
+    else warn.apply(console, args);
+  };
+  try {
+    return await import('./provider.js');
+  } finally {
+    console.warn = warn;
+    if (notice !== undefined) logger.warn({ op: 'start', node: process.version }, notice.replace(/\x1b\[[\d;]*m/g, ''));
+  }
 }

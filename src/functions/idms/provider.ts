@@ -17,11 +17,12 @@
  *
  * State lives in the store (oidc-adapter.ts); keys come from signing-keys.ts.
  */
-import Provider, { errors, type AllClientMetadata, type Configuration, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Configuration, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { KyselyIdmsStore, McServiceIds } from '../../store/index.js';
 import { TrustedIdmsSet } from './check-security-token.js';
 import { TOKEN_EXCHANGE_PARAMS } from './check-token-exchange.js';
+import { NATIVE_CLIENT_DEFAULTS } from './client-defaults.js';
 import { JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './grant-types.js';
 import type { IdmsConfig } from './config.js';
 import { JWT_BEARER_PARAMS, jwtBearerHandler } from './jwt-bearer.js';
@@ -43,15 +44,6 @@ export interface IdmsProviderOptions {
   readonly now?: (() => number) | undefined;
 }
 
-/** Defaults for registered clients: MCX native clients (B.3, B.4.2). */
-const nativeDefaults: AllClientMetadata = {
-  application_type: 'native',
-  grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE_GRANT, JWT_BEARER_GRANT],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'none',
-  id_token_signed_response_alg: SIGNING_ALG,
-};
-export const NATIVE_CLIENT_DEFAULTS: Readonly<AllClientMetadata> = Object.freeze(nativeDefaults);
 
 /** Builds the provider (not listening; mount `provider.callback()`). */
 export function buildIdmsProvider(o: IdmsProviderOptions): Provider {
