@@ -30,6 +30,7 @@ import { readBytes, readText } from './input.js';
 import { registerDecodeKms } from './decode-kms.js';
 import { registerDecodeMore } from './decode-more.js';
 import { registerKmsCommands } from './kms-commands.js';
+import { registerIdmsCommands } from './idms-commands.js';
 import { registerMcxCommands } from './mcx-commands.js';
 import { registerGmsCommands } from './gms-commands.js';
 
@@ -106,6 +107,7 @@ export function buildProgram(): Command {
   registerDecodeKms(decode);
   registerDecodeMore(decode);
   registerKmsCommands(program);
+  registerIdmsCommands(program);
   registerMcxCommands(program);
   registerGmsCommands(program);
 
