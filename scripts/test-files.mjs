@@ -49,6 +49,7 @@ export const testFiles = [
   'test/functions/mcx-server.test.ts',
   'test/functions/gms-i-message.test.ts',
   'test/functions/gms-e2e.test.ts',
+  'test/functions/gms-ear.test.ts',
   'test/functions/idms-server.test.ts',
   'test/functions/idms-token-exchange.test.ts',
   'test/functions/idms-kms.test.ts',

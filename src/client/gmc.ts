@@ -47,7 +47,7 @@ import { equalBytes, fromBase64Canonical, fromUtf8 } from '../util/index.js';
 import type { ClientKeyStore } from './key-store.js';
 import { MemoryGmkStore, type GmkStore, type StoredGmk } from './gmk-store.js';
 
-/** The EAR hook of the client (§9.6.2.4), until src/formats/ear exists (see docs/gms.md). */
+/** The EAR hook of the client (§9.6.2.4); gmc-ear.ts implements it on src/formats/ear. */
 export interface GmcEarHook {
   /** An EAR part for the REGISTER (standing for the Subscribe Group Configuration Request). */
   createEar(r: { readonly origin: string; readonly target: string; readonly time: Date }): MimePart | Promise<MimePart>;

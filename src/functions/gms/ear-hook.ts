@@ -4,10 +4,9 @@
  * and authorised"; the GMS's EAR signed with an Authorised Identity, §9.6.3; the EAR itself
  * §9.6.4, carried as an application/vnd.3gpp.mc-signalling-ear body part, §9.6.5.2.1).
  *
- * HOOK: `src/formats/ear` (createEar / verifyEar) is being written by another engineer and did
- * not exist when the GMS was built. Until it does, a deployment (or a test) supplies this hook;
- * without one, GMS messages carry no EAR and REGISTERs are not asked for one. Wiring the EAR
- * codec in means implementing `GmsEarHook` with it; nothing else in the GMS changes.
+ * The hook keeps the GMS independent of how EARs are made: `gmsEarHook` (ear.ts) implements it
+ * on `src/formats/ear`; without a hook, GMS messages carry no EAR and REGISTERs are not asked for
+ * one (EARs are "should" in §9.6.2.4).
  */
 import type { MimePart, SipRequest } from '../../formats/sip/index.js';
 

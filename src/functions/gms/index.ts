@@ -3,6 +3,7 @@ export { gmsConfig, type GmsConfig, type GmsConfigInput } from './config.js';
 export { bearerToken, checkRegister, checkRegisterToken, type RegisterPolicy, type RegisterRequest } from './check-register.js';
 export { contactDestination } from './contact.js';
 export type { GmsEarHook, GmsEarRequest } from './ear-hook.js';
+export { earParts, gmsEarHook, type GmsEarOptions } from './ear.js';
 export { FanOutTables, runFanOutJob, type FanOutJob, type FanOutKms } from './fan-out-job.js';
 export { InlineFanOut, WorkerFanOut, type FanOutOptions, type FanOutSlice, type GmkFanOut } from './fan-out-pool.js';
 export { createGmkIMessages, type GmkMessagesInput, type GmkRecipient, type GmkSigner } from './gmk-i-message.js';
