@@ -27,6 +27,7 @@ export const testFiles = [
   'test/formats/srtp-context.test.ts',
   'test/formats/srtp-key-ring.test.ts',
   'test/formats/sip.test.ts',
+  'test/formats/sip-mikey-parts.test.ts',
   'test/transport/sip-framer.test.ts',
   'test/transport/sip-endpoint.test.ts',
   'test/formats/krr.test.ts',

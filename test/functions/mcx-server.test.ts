@@ -5,6 +5,7 @@
 // resolver, SPK provisioning and retransmitted requests.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { generateKeyId, keyPeriodNoAt } from '../../src/crypto/index.js';
 import { McsecError } from '../../src/errors/index.js';
 import { createIMessage, MemoryReplayCache } from '../../src/formats/mikey/index.js';
@@ -15,6 +16,10 @@ import { MCPTT_INFO_POLICY, protectXml, unprotectXml } from '../../src/formats/x
 import {
   McxServerService,
   answerMcxRequest,
+  baseIdentity,
+  registrationRequest,
+  requestIdentity,
+  sameIdentity,
   ServerTransactions,
   SpkResolver,
   createKeyDownload,
@@ -27,7 +32,8 @@ import {
   xmlKeysOf,
   type McxLogEntry,
 } from '../../src/functions/mcx-server/index.js';
-import { McxClientKeys, cskRegisterRequest, type McxUserKeys } from '../../src/client/mcx-client-keys.js';
+import { McxClientKeys, cskRegisterRequest } from '../../src/client/mcx-client-keys.js';
+import type { McxUserKeys } from '../../src/client/mcx-user-keys.js';
 import { toHex } from '../../src/util/index.js';
 import { MDSI, mcxWorld, type McxWorld } from '../helpers/mcx.js';
 
@@ -567,5 +573,50 @@ describe('SPK provisioning (TS 33.180 §5.5, §9.2.3)', () => {
     bad([{ ...ok, expires: 'soon' }], 'spk.spks[0].expires');
     bad([{ ...ok, partner: '' }], 'spk.spks[0].partner');
     assert.throws(() => decodeSpkConfig('{'), { code: 'ERR_CONFIG', field: 'spk' });
+  });
+});
+
+describe('whose request it is (authorised-identity.ts, registration.ts)', () => {
+  test('baseIdentity is total (a string or a FormatError) and ignores parameters, URI headers and host case', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (s) => {
+        try {
+          baseIdentity(s);
+        } catch (e) {
+          assert.ok(e instanceof McsecError && e.code === 'ERR_BAD_VALUE', String(e));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    // an Authorised Identity (§9.6.3.1) is its MC service ID plus authorisation fields as URI headers
+    assert.equal(sameIdentity('sip:alice@MCX.test?mc-auth=0a1b', 'sip:alice@mcx.test'), true);
+    assert.equal(sameIdentity('SIP:alice@mcx.test;user=phone', 'sip:alice@mcx.test'), true);
+    assert.equal(sameIdentity('sip:Alice@mcx.test', 'sip:alice@mcx.test'), false, 'the user part is case-sensitive');
+    assert.equal(sameIdentity('sip:alice@mcx.test', 'sip:alice@mcx.test.evil'), false);
+    assert.equal(sameIdentity('not a uri', 'sip:alice@mcx.test'), false);
+  });
+
+  test('the identity of a REGISTER: P-Asserted-Identity when present (unless turned off), else To; of a PUBLISH: From', () => {
+    const mk = (method: string, extra: { name: string; value: string }[] = []): SipRequest =>
+      createSipRequest({ method, uri: MDSI, from: { uri: 'sip:from@mcx.test' }, to: { uri: 'sip:to@mcx.test' }, via: { transport: 'UDP', host: '127.0.0.1' }, headers: extra });
+    assert.deepEqual(requestIdentity(mk('REGISTER')), { impu: 'sip:to@mcx.test', source: 'To' });
+    assert.deepEqual(requestIdentity(mk('PUBLISH')), { impu: 'sip:from@mcx.test', source: 'From' });
+    const pai = mk('REGISTER', [{ name: 'P-Asserted-Identity', value: '<sip:asserted@mcx.test>' }]);
+    assert.equal(requestIdentity(pai).impu, 'sip:asserted@mcx.test');
+    assert.equal(requestIdentity(pai, { assertedIdentity: false }).impu, 'sip:to@mcx.test');
+  });
+
+  test('registration requests: bind with the granted expires, unbind, unbind-all; malformed ones are FormatErrors', () => {
+    const config = mcxServerConfig({ mdsi: MDSI, defaultExpiresS: 600, maxExpiresS: 1000 });
+    const mk = (headers: { name: string; value: string }[]): SipRequest =>
+      createSipRequest({ method: 'REGISTER', uri: MDSI, from: { uri: ALICE }, to: { uri: ALICE }, via: { transport: 'UDP', host: '127.0.0.1' }, headers });
+    assert.deepEqual(registrationRequest(mk([{ name: 'Contact', value: '<sip:a@127.0.0.1>;+sip.instance="<urn:uuid:1>";expires=5000' }]), config), { kind: 'bind', contact: 'sip:a@127.0.0.1', clientId: '<urn:uuid:1>', expiresS: 1000 });
+    assert.deepEqual(registrationRequest(mk([{ name: 'Contact', value: '<sip:a@127.0.0.1>' }, { name: 'Expires', value: '0' }]), config), { kind: 'unbind', contact: 'sip:a@127.0.0.1', clientId: 'sip:a@127.0.0.1' });
+    assert.deepEqual(registrationRequest(mk([{ name: 'Contact', value: '*' }, { name: 'Expires', value: '0' }]), config), { kind: 'unbind-all' });
+    assert.deepEqual(registrationRequest(mk([]), config), { kind: 'none' });
+    assert.throws(() => registrationRequest(mk([{ name: 'Contact', value: '*' }]), config), { code: 'ERR_BAD_VALUE', field: 'sip.headers.Contact' });
+    assert.throws(() => registrationRequest(mk([{ name: 'Contact', value: '<sip:a@h>' }, { name: 'Expires', value: 'soon' }]), config), { code: 'ERR_BAD_VALUE', field: 'sip.headers.Expires' });
+    assert.throws(() => mcxServerConfig({ mdsi: 'mcx.test' }), { code: 'ERR_CONFIG', field: 'mcx.mdsi' });
+    assert.throws(() => mcxServerConfig({ mdsi: MDSI, defaultExpiresS: 9000 }), { code: 'ERR_CONFIG', field: 'mcx.defaultExpiresS' });
   });
 });

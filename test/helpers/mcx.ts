@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { keyPeriodNoAt } from '../../src/crypto/index.js';
 import { KeyIssuer, initDomain } from '../../src/functions/kms/index.js';
 import { serverKeysFromKms, type McxServerKeys } from '../../src/functions/mcx-server/index.js';
-import { userKeys, type McxUserKeys, type UserKeySet } from '../../src/client/mcx-client-keys.js';
+import { userKeys, type McxUserKeys, type UserKeySet } from '../../src/client/mcx-user-keys.js';
 import { KyselyKmsStore, SecretBox, openDatabase, type KmsDomain, type StoreDatabase } from '../../src/store/index.js';
 import { KyselyMcxStore } from '../../src/store/mcx-store.js';
 
