@@ -4,14 +4,14 @@
  * once the response is known it is sent again, and while the first copy is still being handled the
  * retransmission is absorbed. Without this, a REGISTER retransmitted over UDP while its CSK upload
  * is being opened would come back as a replay. Entries live for Timer J (64·T1 = 32 s) after the
- * response.
+ * response (or after the request, when its handling never completed).
  */
 import { cseqOf, paramValue, type SipRequest, type SipResponse } from '../../formats/sip/index.js';
 import { topVia } from '../../transport/sip/index.js';
 
 const TIMER_J_MS = 32_000;
 
-type Entry = { readonly state: 'proceeding' } | { readonly state: 'completed'; readonly response: SipResponse; readonly until: number };
+type Entry = { readonly state: 'proceeding'; readonly until: number } | { readonly state: 'completed'; readonly response: SipResponse; readonly until: number };
 
 /** Matches requests to transactions and remembers their final responses. */
 export class ServerTransactions {
@@ -36,10 +36,11 @@ export class ServerTransactions {
    */
   begin(key: string): 'new' | 'absorb' | SipResponse {
     const now = this.#now();
-    for (const [k, e] of this.#entries) if (e.state === 'completed' && e.until <= now) this.#entries.delete(k);
+    for (const [k, e] of this.#entries) if (e.until <= now) this.#entries.delete(k);
     const e = this.#entries.get(key);
     if (e === undefined) {
-      this.#entries.set(key, { state: 'proceeding' });
+      // a transaction whose handling never completed is forgotten after Timer J as well
+      this.#entries.set(key, { state: 'proceeding', until: now + TIMER_J_MS });
       return 'new';
     }
     return e.state === 'proceeding' ? 'absorb' : e.response;

@@ -99,7 +99,13 @@ export function serveMcxSip(endpoint: SipEndpoint, service: McxServerService, op
           return;
         }
       }
-      const res = await answerMcxRequest(service, req, from, opts);
+      let res: SipResponse | undefined;
+      try {
+        res = await answerMcxRequest(service, req, from, opts);
+      } catch {
+        // answerMcxRequest maps every refusal; this is a response that could not be built at all
+        res = createSipResponse(req, 500);
+      }
       if (res === undefined) return;
       if (key !== undefined) transactions.complete(key, res);
       await from.respond(res);
