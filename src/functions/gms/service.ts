@@ -123,7 +123,10 @@ export class GmsService {
 
   // ---- groups and membership ------------------------------------------------------------------
 
-  /** Creates a group with its members; a group this GMS keys gets its first GMK, distributed. */
+  /**
+   * Creates a group with its members; a group this GMS keys gets its first GMK, distributed. For
+   * a group that exists already, the members are added as `addMembers` does.
+   */
   async createGroup(input: CreateGroupInput, progress?: DistributionProgress): Promise<{ readonly group: GmsGroup; readonly created: boolean; readonly report: DistributionReport | undefined }> {
     const store = this.#o.store;
     const { group, created } = await store.createGroup({
@@ -134,16 +137,11 @@ export class GmsService {
       gmkLifetime: input.gmkLifetime ?? this.#o.gmkLifetime ?? 30 * DAY,
       rekeyOnRemove: input.rekeyOnRemove ?? true,
     });
-    await store.addMembers(group.groupUri, input.members.map((m) => this.#member(m)));
     this.#log.info({ fn: 'gms', op: 'createGroup', group: group.groupUri, created, members: input.members.length }, 'group');
-    const held = await store.listGmks(group.groupUri);
+    if (!created) return { group, created, report: (await this.addMembers(group.groupUri, input.members, progress)).report };
+    await store.addMembers(group.groupUri, input.members.map((m) => this.#member(m)));
     if (group.primaryGmsUri !== undefined) return { group, created, report: undefined };
-    if (currentGmks(held, this.#now().getTime()).length > 0) {
-      const report = await this.#deliverCurrent(group, undefined, progress);
-      return { group, created, report };
-    }
-    const report = await this.rekey(group.groupUri, { reason: 'group created' }, progress);
-    return { group, created, report };
+    return { group, created, report: await this.rekey(group.groupUri, { reason: 'group created' }, progress) };
   }
 
   /**
