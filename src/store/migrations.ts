@@ -280,6 +280,9 @@ export async function migrateToLatest(database: StoreDatabase): Promise<readonly
   const migrator = new Migrator({
     db: database.db,
     provider: new StoreMigrationProvider(),
+    // Migrations of different functions are independent tables; one added later with an earlier
+    // name (0004_gms after 0005_mcx) still applies.
+    allowUnorderedMigrations: true,
     ...(database.schema !== undefined ? { migrationTableSchema: database.schema } : {}),
   });
   let outcome = await database.exclusive(() => migrator.migrateToLatest());

@@ -56,3 +56,5 @@ export {
   type SipRequestInit,
   type SipResponseInit,
 } from './build.js';
+export { sipErrorStatus, type SipErrorStatus } from './error-status.js';
+export { mikeyPart, mikeyParts, partOctets, type MikeyTransferEncoding } from './mikey-parts.js';
