@@ -6,11 +6,14 @@
  *   decode krr <file|->          a KMS Redirect Response (TS 33.180 Annex D.4); `--verify` checks its
  *                                ECDSA signatures with the certificates it carries
  *   decode kms-request <file|->  a KmsRequest / SignedKmsRequest (Annex D.2.2)
+ *   decode ear <file|->          an EAR (TS 33.180 §9.6.4, Annex J): payload fields, signer, signature
+ *                                length (not verified: that needs the signer's KMS certificate)
  * Each takes `--json`. Errors are one line with code, field and clause (output.ts).
  */
 import type { Command } from 'commander';
 import { decodeKmsRequest, decodeKrr, verifyKrr, type KmsRedirectResponse } from '../formats/kms-xml/index.js';
 import { decodeMikey, decodeMikeyInput, describeMikey, describeMikeyText } from '../formats/mikey/index.js';
+import { EAR_CONTENT_TYPE, decodeEar, earIdToString, type DecodedEar } from '../formats/ear/index.js';
 import { decodeSipBody, decodeSipMessage, headerValue, partMediaType, type MimePart } from '../formats/sip/index.js';
 import { fromUtf8, toHex } from '../util/index.js';
 import { readBytes } from './input.js';
@@ -29,6 +32,23 @@ function mikeyOf(part: MimePart): Uint8Array[] {
   }
   return [];
 }
+
+function describeEar(e: DecodedEar): Json {
+  const p = e.payload;
+  const r = p.request;
+  return {
+    messageType: p.messageType, dateTime: p.dateTime.toISOString(), earId: earIdToString(p.earId),
+    sourceRole: p.sourceRole, sourceId: p.sourceId, targetRole: p.targetRole, targetId: p.targetId,
+    request: r === undefined ? null : {
+      requestType: r.requestType,
+      requestId: r.requestId === undefined ? null : r.requestId.value,
+      requestExpiry: r.requestExpiry === undefined ? null : r.requestExpiry.value.toISOString(),
+    },
+    signature: { algorithm: e.algorithm, signingUid: toHex(e.signingUid), signingKmsUri: e.signingKmsUri, octets: e.signature.length, verified: false },
+  };
+}
+
+const isEarPart = (part: MimePart): boolean => (headerValue(part, 'Content-Type') ?? '').toLowerCase().startsWith(EAR_CONTENT_TYPE);
 
 function describeKrr(k: KmsRedirectResponse): Json {
   return {
@@ -53,7 +73,8 @@ export function registerDecodeMore(decode: Command): void {
       const described = parts.map((p, i) => {
         const type = headerValue(p, 'Content-Type');
         const mikey = mikeyOf(p).map((b) => describeMikey(decodeMikey(b)));
-        return { index: i, contentType: type, octets: p.body.length, ...(mikey.length > 0 ? { mikey } : {}) };
+        const ear = isEarPart(p) ? describeEar(decodeEar(p.body)) : undefined;
+        return { index: i, contentType: type, octets: p.body.length, ...(mikey.length > 0 ? { mikey } : {}), ...(ear === undefined ? {} : { ear }) };
       });
       if (o.json === true) {
         printLine(JSON.stringify({
@@ -68,6 +89,7 @@ export function registerDecodeMore(decode: Command): void {
       parts.forEach((p, i) => {
         printLine(`part ${i}: ${headerValue(p, 'Content-Type') ?? '(no type)'}, ${p.body.length} octets`);
         for (const b of mikeyOf(p)) for (const line of describeMikeyText(decodeMikey(b))) printLine(`  ${line}`);
+        if (isEarPart(p)) printLine(`  EAR ${JSON.stringify(describeEar(decodeEar(p.body)))}`);
       });
     });
 
@@ -85,6 +107,17 @@ export function registerDecodeMore(decode: Command): void {
       const out = { ...(describeKrr(k) as Record<string, Json>), signature: v === undefined ? (k.signature === undefined ? 'absent' : 'unverified') : 'valid', ...(signers === undefined ? {} : { signers }) };
       if (o.json === true) printLine(JSON.stringify(out));
       else for (const [key, value] of Object.entries(out)) printLine(`${key.padEnd(16)}${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    });
+
+  decode
+    .command('ear')
+    .description('decode an EAR (TS 33.180 §9.6.4, Annex J): payload, request, signer')
+    .argument('<input>', 'file, or - for stdin')
+    .option('--json', 'print one JSON object')
+    .action((input: string, o: { json?: boolean }) => {
+      const out = describeEar(decodeEar(readBytes(input))) as Record<string, Json>;
+      if (o.json === true) printLine(JSON.stringify(out));
+      else for (const [key, value] of Object.entries(out)) printLine(`${key.padEnd(14)}${typeof value === 'string' ? value : JSON.stringify(value)}`);
     });
 
   decode

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { SakkePublicKey, deriveUid, generateEccsiKmsKey, generateEccsiPair, generateKeyId, generateSakkeKmsKey, keyPeriodNoAt } from '../../src/crypto/index.js';
 import { createSelfSignedCertificate } from '../../src/crypto/x509.js';
 import { createIMessage } from '../../src/formats/mikey/index.js';
+import { createEar } from '../../src/formats/ear/index.js';
 import { encodeKmsRequest, encodeKrr } from '../../src/formats/kms-xml/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -90,4 +91,25 @@ test('decode kms-request --json: the D.2.2 fields under their Annex D names', ()
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as Record<string, unknown>;
   assert.deepEqual([out['UserUri'], out['KmsUri'], out['TrK-ID'], out['Signature-ID'], out['signed']], ['sip:alice@example.org', 'kms.example.org', '01020304', '0a0b0c0d', true]);
+});
+
+test('decode ear --json: the Annex J fields, the signer, the signature not claimed verified; truncated is one error line', () => {
+  const periods = { userKeyPeriod: 2_592_000, userKeyOffset: 0 };
+  const kmsUri = 'kms.example.org';
+  const at = new Date('2026-11-29T10:00:00Z');
+  const uid = deriveUid({ uri: 'sip:dispatcher@example.org', kmsUri, ...periods, keyPeriodNo: keyPeriodNoAt(at, periods.userKeyPeriod, periods.userKeyOffset) });
+  const eccsi = generateEccsiKmsKey();
+  const pair = generateEccsiPair(eccsi, uid);
+  const ear = createEar(
+    { dateTime: at, sourceRole: 1, sourceId: 'sip:dispatcher@example.org', targetRole: 1, targetId: 'sip:bob@example.org', request: { requestType: 1, requestId: 0x0102 } },
+    { uri: 'sip:dispatcher@example.org', kmsUri, ...periods, kpak: eccsi.kpak, ...pair },
+  );
+  const r = run(['decode', 'ear', file('e.bin', ear), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { sourceId: string; targetId: string; dateTime: string; request: { requestId: number }; signature: { signingKmsUri: string; verified: boolean; octets: number } };
+  assert.deepEqual([out.sourceId, out.targetId, out.dateTime, out.request.requestId], ['sip:dispatcher@example.org', 'sip:bob@example.org', '2026-11-29T10:00:00.000Z', 0x0102]);
+  assert.deepEqual([out.signature.signingKmsUri, out.signature.verified, out.signature.octets], [kmsUri, false, 129]);
+  const bad = run(['decode', 'ear', file('t.bin', ear.subarray(0, 20))]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^mcsec: ERR_\w+ ear/);
 });
