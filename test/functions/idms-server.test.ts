@@ -157,6 +157,26 @@ describe('IdMS: code + PKCE, refresh, tokens (openid-client)', () => {
     assert.ok(t.lines.some((l) => l.includes('"op":"login"') && l.includes('ERR_UNAUTHORIZED')));
   });
 
+  test('refused: a reused authorization code (invalid_grant), and an oversized token request', async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT, scope: 'openid', state, acr_values: '3gpp:acr:password',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    const callback = await completeLoginForm(fetch, { authorizationUrl: url, redirectUri: REDIRECT, username: ALICE.username, password: ALICE.password });
+    const first = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
+    secrets.push(first.access_token, ...(first.refresh_token === undefined ? [] : [first.refresh_token]));
+    assert.equal(await code(oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state })), 'invalid_grant', 'RFC 6749 §4.1.2: a code is used once');
+    const tokenEndpoint = config.serverMetadata().token_endpoint ?? '';
+    const huge = await fetch(tokenEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=authorization_code&client_id=${CLIENT_ID}&code=${'x'.repeat(2 * 1024 * 1024)}`,
+    });
+    assert.ok(huge.status === 413 || huge.status === 400, `oversized token request answered ${huge.status}`);
+  });
+
   test('refused: expired token (beyond the clock skew) and a foreign audience, at the resource server', async () => {
     const tokens = await login({ scope: 'openid 3gpp:mc:ptt_key_management_service', resource: KMS });
     const exp = decodeJwt(tokens.access_token).exp ?? 0;
