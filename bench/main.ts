@@ -27,6 +27,7 @@ import { MemoryReplayCache, createIMessage, openIMessage } from '../src/formats/
 import { deriveUid, generateKeyId, keyPeriodNoAt } from '../src/crypto/index.js';
 import { kmsBench } from './kms.js';
 import { benchSrtp } from './srtp.js';
+import { benchGms } from './gms.js';
 
 interface Result {
   op: string;
@@ -255,6 +256,7 @@ async function main(): Promise<void> {
     await wolf.close();
   }
   results.push(...(await benchSrtp({ iterations: ITER, rounds: ROUNDS, log })));
+  if (!process.argv.includes('--skip-gms')) results.push(...(await benchGms(log)));
   if (!process.argv.includes('--skip-kms')) results.push(...(await kmsBench(log)));
   if (json) {
     process.stdout.write(JSON.stringify({ results }) + '\n');
