@@ -34,10 +34,11 @@ import {
   type GmkFanOut,
   type GmsConfig,
 } from '../functions/gms/index.js';
-import { KyselyGmsStore, SecretBox, STORAGE_KEY_ENV, loadStorageKey, openDatabase, type StoreDatabase } from '../store/index.js';
+import { KyselyGmsStore, type StoreDatabase } from '../store/index.js';
 import { listenSip, type SipEndpoint } from '../transport/sip/index.js';
 import { fromHex } from '../util/index.js';
 import { printLine } from './output.js';
+import { addStoreOptions, openStore } from './store-options.js';
 
 interface GmsOptions {
   readonly dataDir: string;
@@ -60,11 +61,7 @@ const int = (v: string | undefined, field: string, min = 0): number | undefined 
 };
 
 function withGmsOptions(c: Command): Command {
-  return c
-    .option('--data-dir <dir>', 'folder for the SQLite file and storage key', 'data')
-    .option('--db <url>', 'SQLite file or postgres:// URL (default <data-dir>/mcsec.db)')
-    .option('--db-schema <name>', 'PostgreSQL schema for the tables (default public)')
-    .option('--storage-key-file <file>', `storage key file (default <data-dir>/storage.key unless ${STORAGE_KEY_ENV} is set)`)
+  return addStoreOptions(c)
     .option('--gms-uri <uri>', 'the GMS Server URI (default: from <data-dir>/gms.json)')
     .option('--kms-uri <uri>', 'the KMS of the GMS (default: from <data-dir>/gms.json)')
     .option('--workers <n>', 'fan-out worker threads (0: on the main thread)', '2')
@@ -89,19 +86,7 @@ function identityOf(o: GmsOptions): { readonly gmsUri: string; readonly kmsUri: 
   return { gmsUri: pick(o.gmsUri, 'gmsUri', '--gms-uri'), kmsUri: pick(o.kmsUri, 'kmsUri', '--kms-uri') };
 }
 
-async function openStore(o: GmsOptions): Promise<{ readonly database: StoreDatabase; readonly store: KyselyGmsStore }> {
-  const database = openDatabase(o.db, { dataDir: o.dataDir, schema: o.dbSchema });
-  const key =
-    o.storageKeyFile === undefined && (process.env[STORAGE_KEY_ENV] ?? '') !== ''
-      ? loadStorageKey()
-      : loadStorageKey({ file: o.storageKeyFile ?? join(o.dataDir, 'storage.key'), create: true });
-  try {
-    return { database, store: await KyselyGmsStore.open(database, new SecretBox(key)) };
-  } catch (e) {
-    await database.close();
-    throw e;
-  }
-}
+const openStoreOf = (o: GmsOptions) => openStore(o, (database, box) => KyselyGmsStore.open(database, box));
 
 interface Running {
   readonly config: GmsConfig;
@@ -120,7 +105,7 @@ async function start(o: GmsOptions, listen: { readonly host: string; readonly po
   const id = identityOf(o);
   const config = gmsConfig({ ...id, workers: int(o.workers, '--workers'), pointWindow: int(o.tableWindow, '--table-window') });
   const logger = pino({ level: o.logLevel ?? 'warn', base: { fn: 'gms' } });
-  const { database, store } = await openStore(o);
+  const { database, store } = await openStoreOf(o);
   let endpoint: SipEndpoint | undefined;
   let fanOut: GmkFanOut | undefined;
   try {
@@ -213,7 +198,7 @@ export function registerGmsCommands(program: Command): void {
       const periodEnd = new Date((certificate.userKeyOffset + (Math.max(...now.keySets.map((k) => k.keyPeriodNo)) + 1) * certificate.userKeyPeriod - 2_208_988_800) * 1000 + 1000);
       const next = await client.keyProv(certificate, periodEnd);
       const external = await client.certCache();
-      const { database, store } = await openStore(o);
+      const { database, store } = await openStoreOf(o);
       try {
         const keySets = [...now.keySets, ...next.keySets.filter((k) => !now.keySets.some((h) => h.keyPeriodNo === k.keyPeriodNo))];
         const periods = await installGmsIdentity(store, o.gmsUri, { certificate, keySets, externalCertificates: external });
@@ -321,7 +306,7 @@ export function registerGmsCommands(program: Command): void {
     .description('show a group: members, GMKs (IDs, times, status; never the keys) and deliveries')
     .argument('<group-uri>', 'the MC group ID')
     .action(async (groupUri: string, o: GmsOptions) => {
-      const { database, store } = await openStore(o);
+      const { database, store } = await openStoreOf(o);
       try {
         const group = await store.getGroup(groupUri);
         if (group === undefined) throw new PolicyError(ErrorCode.NOT_FOUND, { field: 'group-uri', rule: `no group ${groupUri} in ${database.location}` });

@@ -14,15 +14,16 @@
  * input) or, on a terminal, a prompt that does not echo; never from the command line.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { discoverIdms, exchangeForPartner, loginWithPassword, partnerAccessToken, readTokenFile, refreshTokens, writeTokenFile, type StoredTokens } from '../client/idm/index.js';
 import { ConfigError, ErrorCode } from '../errors/index.js';
 import { addClient, addUser } from '../functions/idms/idms-admin.js';
-import { KyselyIdmsStore, SecretBox, STORAGE_KEY_ENV, loadStorageKey, openDatabase, type StoreDatabase } from '../store/index.js';
+import { KyselyIdmsStore } from '../store/index.js';
 import { loadOrCreateTls } from '../transport/http/index.js';
 import { printLine } from './output.js';
+import { addStoreOptions, openStore } from './store-options.js';
 
 interface StoreOptions {
   readonly dataDir: string;
@@ -34,26 +35,10 @@ interface StoreOptions {
 const usage = (field: string, rule: string): ConfigError => new ConfigError(ErrorCode.USAGE, { field, rule });
 
 function withStoreOptions(c: Command): Command {
-  return c
-    .option('--data-dir <dir>', 'folder for the SQLite file, storage key, TLS certificate', 'data')
-    .option('--db <url>', 'SQLite file or postgres:// URL (default <data-dir>/mcsec.db)')
-    .option('--db-schema <name>', 'PostgreSQL schema for the tables (default public)')
-    .option('--storage-key-file <file>', `storage key file (default <data-dir>/storage.key unless ${STORAGE_KEY_ENV} is set)`);
+  return addStoreOptions(c);
 }
 
-async function openStore(o: StoreOptions): Promise<{ readonly database: StoreDatabase; readonly store: KyselyIdmsStore }> {
-  const database = openDatabase(o.db, { dataDir: o.dataDir, schema: o.dbSchema });
-  try {
-    const key =
-      o.storageKeyFile === undefined && (process.env[STORAGE_KEY_ENV] ?? '') !== ''
-        ? loadStorageKey()
-        : loadStorageKey({ file: o.storageKeyFile ?? join(o.dataDir, 'storage.key'), create: true });
-    return { database, store: await KyselyIdmsStore.open(database, new SecretBox(key)) };
-  } catch (e) {
-    await database.close();
-    throw e;
-  }
-}
+const openStoreOf = (o: StoreOptions) => openStore(o, (database, box) => KyselyIdmsStore.open(database, box));
 
 function readFile(file: string, field: string): string {
   try {
@@ -177,7 +162,7 @@ export function registerIdmsCommands(program: Command): void {
     .option('--disabled', 'the user may neither log in nor refresh (B.5.2)')
     .action(async (name: string, o: StoreOptions & { passwordFile?: string; mcpttId?: string; mcvideoId?: string; mcdataId?: string; mcrecId?: string; replace?: boolean; disabled?: boolean }) => {
       const pw = await password(o.passwordFile, '--password-file');
-      const { database, store } = await openStore(o);
+      const { database, store } = await openStoreOf(o);
       try {
         const r = await addUser(store, {
           username: name,
@@ -202,7 +187,7 @@ export function registerIdmsCommands(program: Command): void {
     .option('--replace', 'replace an existing registration')
     .action(async (clientId: string, o: StoreOptions & { redirectUri: string[]; grantType?: string[]; name?: string; secretFile?: string; replace?: boolean }) => {
       const secret = o.secretFile === undefined ? undefined : readFile(o.secretFile, '--secret-file').trim();
-      const { database, store } = await openStore(o);
+      const { database, store } = await openStoreOf(o);
       try {
         const r = await addClient(store, { clientId, redirectUris: o.redirectUri, grantTypes: o.grantType, name: o.name, secret, replace: o.replace === true });
         printLine(JSON.stringify({ client_id: r.client.clientId, added: r.added, ...r.client.metadata }));
@@ -230,7 +215,7 @@ export function registerIdmsCommands(program: Command): void {
       const { decodeIdmsConfig, startIdmsServer } = await import('../functions/idms/index.js');
       const config = decodeIdmsConfig(serveConfig(o));
       const logger = pino({ level: o.logLevel, base: { fn: 'idms' }, redact: ['password', 'access_token', 'refresh_token', 'id_token', 'code'] });
-      const { database, store } = await openStore(o);
+      const { database, store } = await openStoreOf(o);
       let running: Awaited<ReturnType<typeof startIdmsServer>>;
       try {
         const tls = await loadOrCreateTls({ dataDir: o.dataDir, certFile: o.tlsCert, keyFile: o.tlsKey, hostnames: [o.host] });

@@ -22,10 +22,11 @@ import { readAccessToken } from '../client/idm/index.js';
 import { ConfigError, ErrorCode } from '../errors/index.js';
 import { AccessTokenVerifier, type JwksSource } from '../functions/authz/index.js';
 import { KmsService, addExternalCertificate, buildKmsServer, initDomain, issueClientKeys, provisionKeySets } from '../functions/kms/index.js';
-import { KyselyKmsStore, RedisReplayCache, SecretBox, STORAGE_KEY_ENV, loadStorageKey, openDatabase, type StoreDatabase } from '../store/index.js';
+import { KyselyKmsStore, RedisReplayCache } from '../store/index.js';
 import { loadOrCreateTls } from '../transport/http/index.js';
 import { fromHex, toHex } from '../util/index.js';
 import { printLine } from './output.js';
+import { addStoreOptions, openStore } from './store-options.js';
 
 interface StoreOptions {
   readonly dataDir: string;
@@ -38,27 +39,11 @@ interface StoreOptions {
 const usage = (field: string, rule: string): ConfigError => new ConfigError(ErrorCode.USAGE, { field, rule });
 
 function withStoreOptions(c: Command): Command {
-  return c
-    .option('--data-dir <dir>', 'folder for the SQLite file, storage key, TLS certificate', 'data')
-    .option('--db <url>', 'SQLite file or postgres:// URL (default <data-dir>/mcsec.db)')
-    .option('--db-schema <name>', 'PostgreSQL schema for the tables (default public)')
-    .option('--storage-key-file <file>', `storage key file (default <data-dir>/storage.key unless ${STORAGE_KEY_ENV} is set)`)
+  return addStoreOptions(c)
     .option('--kms-uri <uri>', 'the KMS URI of the domain (default: the one init-domain recorded in <data-dir>/kms.json)');
 }
 
-async function openStore(o: StoreOptions): Promise<{ readonly database: StoreDatabase; readonly store: KyselyKmsStore }> {
-  const database = openDatabase(o.db, { dataDir: o.dataDir, schema: o.dbSchema });
-  const key =
-    o.storageKeyFile === undefined && (process.env[STORAGE_KEY_ENV] ?? '') !== ''
-      ? loadStorageKey()
-      : loadStorageKey({ file: o.storageKeyFile ?? join(o.dataDir, 'storage.key'), create: true });
-  try {
-    return { database, store: await KyselyKmsStore.open(database, new SecretBox(key)) };
-  } catch (e) {
-    await database.close();
-    throw e;
-  }
-}
+const openStoreOf = (o: StoreOptions) => openStore(o, (database, box) => KyselyKmsStore.open(database, box));
 
 function kmsUriOf(o: StoreOptions): string {
   if (o.kmsUri !== undefined) return o.kmsUri;
@@ -92,7 +77,7 @@ export function registerKmsCommands(program: Command): void {
     .option('--user-key-offset <seconds>', 'UserKeyOffset from 1900-01-01 (D.3.2.2)', '0')
     .action(async (o: StoreOptions & { userKeyPeriod: string; userKeyOffset: string }) => {
       if (o.kmsUri === undefined) throw usage('--kms-uri', 'is required');
-      const { database, store } = await openStore(o);
+      const { database, store } = await openStoreOf(o);
       try {
         const { domain, created } = await initDomain(store, {
           kmsUri: o.kmsUri,
@@ -110,7 +95,7 @@ export function registerKmsCommands(program: Command): void {
     .description('add users (MC service IDs) to the domain')
     .argument('<uri...>', 'user URIs, e.g. sip:alice@example.org')
     .action(async (uris: string[], o: StoreOptions) => {
-      const { database, store } = await openStore(o);
+      const { database, store } = await openStoreOf(o);
       try {
         const added = await store.addUsers(kmsUriOf(o), uris.map((userUri) => ({ userUri, mcServiceId: userUri })));
         printLine(JSON.stringify({ added, present: uris.length - added }));
@@ -128,7 +113,7 @@ export function registerKmsCommands(program: Command): void {
       const n = int(o.users, '--users', 1);
       if (!o.uriTemplate.includes('{n}')) throw usage('--uri-template', 'must contain {n}');
       const uris = Array.from({ length: n }, (_, i) => o.uriTemplate.replace('{n}', String(i + 1).padStart(String(n).length, '0')));
-      const { database, store } = await openStore(o);
+      const { database, store } = await openStoreOf(o);
       const bar = new SingleBar({ format: 'key sets [{bar}] {value}/{total} users  {eta_formatted} left', stream: process.stderr, hideCursor: false, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
       const started = Date.now();
       try {
@@ -149,7 +134,7 @@ export function registerKmsCommands(program: Command): void {
     .description('issue a TrK and InK with their 32-bit IDs for a user, to hand over out of band (§5.3.3)')
     .argument('<uri>', 'user URI')
     .action(async (uri: string, o: StoreOptions) => {
-      const { database, store } = await openStore(o);
+      const { database, store } = await openStoreOf(o);
       try {
         printLine(JSON.stringify(await issueClientKeys(store, kmsUriOf(o), uri)));
       } finally {
@@ -168,7 +153,7 @@ export function registerKmsCommands(program: Command): void {
       } catch {
         throw new ConfigError(ErrorCode.IO, { field: 'file', rule: `must be readable (${file})` });
       }
-      const { database, store } = await openStore(o);
+      const { database, store } = await openStoreOf(o);
       try {
         const cert = await addExternalCertificate(store, kmsUriOf(o), xml, o.migration === true);
         printLine(JSON.stringify({ added: cert.kmsUri, migration: o.migration === true }));
@@ -195,7 +180,7 @@ export function registerKmsCommands(program: Command): void {
     .action(async (o: StoreOptions & { redis?: string; port: string; host: string; issuer: string; audience: string[]; jwks: string; jwksCa?: string; tlsCert?: string; tlsKey?: string; requireSignedRequests?: boolean; requireTrk?: boolean; requestWindow: string; logLevel: string }) => {
       const logger = pino({ level: o.logLevel, base: { fn: 'kms' } });
       const verifier = new AccessTokenVerifier({ issuer: o.issuer, audience: o.audience, jwks: jwksSource(o.jwks, o.jwksCa) });
-      const { database, store } = await openStore(o);
+      const { database, store } = await openStoreOf(o);
       const kmsUri = kmsUriOf(o);
       if ((await store.getDomain(kmsUri)) === undefined) {
         await database.close();
