@@ -21,9 +21,9 @@ import {
   prepareRsk,
 } from '../../src/crypto/index.js';
 import { SakkeBatchEncapsulator } from '../../src/crypto/sakke-batch.js';
-import { MemoryReplayCache, createIMessage, decodeMikey, openIMessage } from '../../src/formats/mikey/index.js';
-import { InlineFanOut, WorkerFanOut, createGmkIMessages, type FanOutJob } from '../../src/functions/gms/index.js';
-import { bigIntToBytes } from '../../src/util/index.js';
+import { MemoryReplayCache, PayloadType, createIMessage, decodeMikey, openIMessage } from '../../src/formats/mikey/index.js';
+import { InlineFanOut, WorkerFanOut, createGmkIMessages, gmkRand, type FanOutJob } from '../../src/functions/gms/index.js';
+import { bigIntToBytes, toHex } from '../../src/util/index.js';
 import { onlyCase } from '../fixtures/vectors.js';
 
 const v = onlyCase('rfc6508/appendix-a.json');
@@ -86,7 +86,7 @@ test('Annex E.2: each member gets what createIMessage makes, byte for byte, for 
       encapsulatorFor: () => encapsulator,
     });
     const theirs = members.map((uri) =>
-      createIMessage({ keyType: 'GMK', key: gmk, keyId: gmkId, initiator: signer, responder: { uri, kmsUri: KMS, ...periods, kms }, time: now, keyParameters, ...variant, rng: rngB }),
+      createIMessage({ keyType: 'GMK', key: gmk, keyId: gmkId, initiator: signer, responder: { uri, kmsUri: KMS, ...periods, kms }, time: now, keyParameters, ...variant, rand: gmkRand(gmk, gmkId), rng: rngB }),
     );
     assert.deepEqual(ours, theirs, JSON.stringify(variant));
   }
@@ -97,7 +97,7 @@ test('§E.5: with SAKKE-to-self, and members of another KMS, still equal to crea
   const rngB = counter(99);
   const recipients = [{ uri: members[0] as string, kmsUri: OTHER_KMS, ...periods }];
   const ours = createGmkIMessages({ gmk, gmkId, signer: { ...signer, sakkeToSelf: kms }, time: now, keyParameters, rng: rngA, recipients, encapsulatorFor: () => encapsulator });
-  const theirs = createIMessage({ keyType: 'GMK', key: gmk, keyId: gmkId, initiator: { ...signer, sakkeToSelf: kms }, responder: { ...recipients[0]!, kms }, time: now, keyParameters, rng: rngB });
+  const theirs = createIMessage({ keyType: 'GMK', key: gmk, keyId: gmkId, initiator: { ...signer, sakkeToSelf: kms }, responder: { ...recipients[0]!, kms }, time: now, keyParameters, rand: gmkRand(gmk, gmkId), rng: rngB });
   assert.deepEqual(ours[0], theirs);
 });
 
@@ -119,6 +119,21 @@ test('§5.2.3 / §F.1.3: one GUK-ID per member in the CSB-ID; each member opens 
   assert.equal(kp.text, 'Fire team');
   assert.deepEqual(kp.expiryTime, keyParameters.expiryTime);
   await assert.rejects(open(msgs[0] as Uint8Array, members[1] as string), { code: 'ERR_UNKNOWN_KEY', field: 'mikey.payload3.idData' }, "another member's message is not for bob");
+});
+
+test('§7.4.2: every member gets the same RAND for one GMK, at every distribution (gmkRand)', () => {
+  const recipients = members.map((uri) => ({ uri, kmsUri: KMS, ...periods }));
+  const randOf = (m: Uint8Array): string => {
+    const p = decodeMikey(m).payloads.find((x) => x.type === PayloadType.RAND);
+    assert.ok(p !== undefined && p.type === PayloadType.RAND);
+    return toHex(p.rand);
+  };
+  const first = createGmkIMessages({ gmk, gmkId, signer, time: now, keyParameters, recipients, encapsulatorFor: () => encapsulator }).map(randOf);
+  const later = createGmkIMessages({ gmk, gmkId, signer, time: new Date(now.getTime() + 60_000), keyParameters, recipients: recipients.slice(2), encapsulatorFor: () => encapsulator }).map(randOf);
+  assert.equal(new Set([...first, ...later]).size, 1, 'one RAND for the GMK');
+  assert.equal(first[0], toHex(gmkRand(gmk, gmkId)));
+  const other = createGmkIMessages({ gmk: gmk.map((b) => b ^ 1), gmkId, signer, time: now, keyParameters, recipients: recipients.slice(0, 1), encapsulatorFor: () => encapsulator }).map(randOf);
+  assert.notEqual(other[0], first[0], 'another GMK, another RAND');
 });
 
 test('refusals: a GMK of the wrong length, a key ID without the GMK purpose tag', () => {

@@ -108,6 +108,11 @@ export interface CreateIMessageInput {
   readonly extraPayloads?: readonly MikeyPayload[];
   /** Key parameters to send in the §E.6 extension (encrypted under `key`). */
   readonly keyParameters?: KeyParametersInput;
+  /**
+   * The RAND payload (RFC 3830 §6.11, 16-255 octets); default 16 octets from `rng`. A GMS sends
+   * one GMK with one RAND to every member: the group call keys of §7.4.2 are derived from it.
+   */
+  readonly rand?: Uint8Array;
   readonly rng?: (n: number) => Uint8Array;
 }
 
@@ -151,6 +156,9 @@ export function createIMessage(input: CreateIMessageInput): Uint8Array {
       clause: 'TS 33.180 Annex G',
     });
   }
+  if (input.rand !== undefined && (input.rand.length < 16 || input.rand.length > 255)) {
+    throw new FormatError(ErrorCode.BAD_LENGTH, { field: 'mikey.rand', rule: 'must be 16 to 255 octets', clause: 'RFC 3830 §6.11' });
+  }
   const ts = ntpTimestamp(input.time);
   const ntp = ntpSeconds(ts);
   const uidI = uidAt(ini.uri, ini.kmsUri, ini, ntp);
@@ -161,7 +169,7 @@ export function createIMessage(input: CreateIMessageInput): Uint8Array {
   const sessions = input.cryptoSessions ?? [];
   const payloads: MikeyPayload[] = [
     { type: PayloadType.T, tsType: TsType.NTP_UTC, value: ts },
-    { type: PayloadType.RAND, rand: rng(16) },
+    { type: PayloadType.RAND, rand: input.rand?.slice() ?? rng(16) },
     hide
       ? { type: PayloadType.IDR, role: IdRole.HASHED_INITIATOR, idType: IdType.URI, data: uidI }
       : { type: PayloadType.IDR, role: IdRole.INITIATOR, idType: IdType.URI, data: utf8(ini.uri) },

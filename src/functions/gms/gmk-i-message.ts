@@ -11,8 +11,16 @@
  * SAKKE = the GMK encapsulated to the member's UID for the message's key period (§F.2.1), an
  * optional SAKKE-to-self (§E.5, recommended when the GMK leaves the MC system), the §E.6 key
  * parameters under the GMK (DPPK-ID = the CSB-ID), SIGN by the GMS identity (ECCSI).
+ *
+ * The RAND is the same in every member's message of one GMK, whenever it is sent: §7.4.2 derives
+ * each sender's SRTP master key from the GMK, the sender's GUK-ID and "the MIKEY RAND value
+ * transmitted in the MIKEY message used to distribute the GMK", so members holding different
+ * RANDs could not open each other's media. mcsec does not store a RAND per GMK: `gmkRand` derives
+ * it from the GMK and GMK-ID (HMAC-SHA-256, a PRF of a random secret key: pseudo-random, as
+ * RFC 3830 §6.11 asks), so a rekey, a member added later, a registration after the distribution,
+ * another GMS instance and a partner GMS redistributing the GMK all send the same RAND.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { deriveGukId, deriveUid, deriveUserSalt, encapsulateSsv, keyPeriodNoAtNtp, signEccsi, type SakkePublicKey } from '../../crypto/index.js';
 import type { SakkeBatchEncapsulator } from '../../crypto/sakke-batch.js';
 import { ErrorCode, FormatError } from '../../errors/index.js';
@@ -35,7 +43,7 @@ import {
   type KeyPeriods,
   type MikeyPayload,
 } from '../../formats/mikey/index.js';
-import { utf8 } from '../../util/index.js';
+import { concatBytes, u32be, utf8 } from '../../util/index.js';
 
 /** The GMS as initiator: its Server URI, KMS and ECCSI keys for the key period of the messages. */
 export interface GmkSigner extends KeyPeriods {
@@ -67,7 +75,20 @@ export interface GmkMessagesInput {
   /** §E.6 key parameters (key type GMK; MC group IDs required). */
   readonly keyParameters: KeyParametersInput;
   readonly hideIdentities?: boolean | undefined;
+  /** The RAND of every member's message; default `gmkRand(gmk, gmkId)`. */
+  readonly rand?: Uint8Array | undefined;
   readonly rng?: ((n: number) => Uint8Array) | undefined;
+}
+
+const RAND_LABEL = utf8('mcsec GMK RAND');
+
+/**
+ * The RAND sent with a GMK to every member (see the module comment): the first 16 octets of
+ * HMAC-SHA-256(GMK, "mcsec GMK RAND" || GMK-ID), TS 33.180 §7.4.2, RFC 3830 §6.11.
+ */
+export function gmkRand(gmk: Uint8Array, gmkId: number): Uint8Array {
+  const mac = createHmac('sha256', gmk).update(concatBytes(RAND_LABEL, u32be(gmkId >>> 0))).digest();
+  return new Uint8Array(mac.subarray(0, 16));
 }
 
 const rngDefault = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
@@ -98,6 +119,10 @@ export function createGmkIMessages(input: GmkMessagesInput): Uint8Array[] {
   const toSelf = ini.sakkeToSelf === undefined ? undefined : sakkeToSelfPayload(encapsulateSsv(ini.sakkeToSelf, uidI, gmk));
   const parameters = keyParametersOf(input.keyParameters, 'GMK', 'mikey.keyParameters');
   const hide = input.hideIdentities === true;
+  if (input.rand !== undefined && (input.rand.length < 16 || input.rand.length > 255)) {
+    throw new FormatError(ErrorCode.BAD_LENGTH, { field: 'mikey.rand', rule: 'must be 16 to 255 octets', clause: 'RFC 3830 §6.11' });
+  }
+  const rand = input.rand?.slice() ?? gmkRand(gmk, input.gmkId);
 
   return input.recipients.map((res, i) => {
     // §E.2: the CSB-ID is the member's GUK-ID (§5.2.3, §F.1.3).
@@ -105,7 +130,7 @@ export function createGmkIMessages(input: GmkMessagesInput): Uint8Array[] {
     const uidR = uids[i] as Uint8Array;
     const payloads: MikeyPayload[] = [
       { type: PayloadType.T, tsType: TsType.NTP_UTC, value: ts },
-      { type: PayloadType.RAND, rand: rng(16) },
+      { type: PayloadType.RAND, rand },
       hide
         ? { type: PayloadType.IDR, role: IdRole.HASHED_INITIATOR, idType: IdType.URI, data: uidI }
         : { type: PayloadType.IDR, role: IdRole.INITIATOR, idType: IdType.URI, data: utf8(ini.uri) },

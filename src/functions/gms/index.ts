@@ -6,7 +6,7 @@ export type { GmsEarHook, GmsEarRequest } from './ear-hook.js';
 export { earParts, gmsEarHook, type GmsEarOptions } from './ear.js';
 export { FanOutTables, runFanOutJob, type FanOutJob, type FanOutKms } from './fan-out-job.js';
 export { InlineFanOut, WorkerFanOut, type FanOutOptions, type FanOutSlice, type GmkFanOut } from './fan-out-pool.js';
-export { createGmkIMessages, type GmkMessagesInput, type GmkRecipient, type GmkSigner } from './gmk-i-message.js';
+export { createGmkIMessages, gmkRand, type GmkMessagesInput, type GmkRecipient, type GmkSigner } from './gmk-i-message.js';
 export { currentGmks, isActiveGmk, nextGmkTimes, selectGmk, wholeSeconds } from './gmk-policy.js';
 export { GmsRecipients, installGmsIdentity, signingIdentity, type GmsCertificateInput, type GmsIdentityMaterial, type GmsSigningIdentity } from './identity.js';
 export {
