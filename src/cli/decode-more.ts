@@ -2,7 +2,9 @@
  * More `mcsec decode <format>` commands for debugging the wire:
  *   decode sip <file|->          a SIP message (RFC 3261): start line, headers, body parts; MIKEY
  *                                parts (application/mikey, or an SDP a=key-mgmt:mikey line) described
- *                                payload by payload, never a key
+ *                                payload by payload, never a key; XML parts opened and their
+ *                                signatures checked with --csk/--spk/--musik and --user
+ *                                (TS 33.180 §9.3, decode-sip-keys.ts)
  *   decode krr <file|->          a KMS Redirect Response (TS 33.180 Annex D.4); `--verify` checks its
  *                                ECDSA signatures with the certificates it carries
  *   decode kms-request <file|->  a KmsRequest / SignedKmsRequest (Annex D.2.2)
@@ -16,6 +18,7 @@ import { decodeMikey, decodeMikeyInput, describeMikey, describeMikeyText } from 
 import { EAR_CONTENT_TYPE, decodeEar, earIdToString, type DecodedEar } from '../formats/ear/index.js';
 import { decodeSipBody, decodeSipMessage, headerValue, partMediaType, type MimePart } from '../formats/sip/index.js';
 import { fromUtf8, toHex } from '../util/index.js';
+import { addSipKeyOptions, describeXmlReportText, openSipParts, xmlKeysOf, type SipKeyOptions } from './decode-sip-keys.js';
 import { readBytes } from './input.js';
 import { printLine } from './output.js';
 
@@ -62,19 +65,22 @@ function describeKrr(k: KmsRedirectResponse): Json {
 }
 
 export function registerDecodeMore(decode: Command): void {
-  decode
+  addSipKeyOptions(decode
     .command('sip')
-    .description('decode a SIP message: start line, headers, body parts, MIKEY payloads inside (RFC 3261)')
+    .description('decode a SIP message: start line, headers, body parts, MIKEY payloads inside, XML parts opened with the keys given (RFC 3261, TS 33.180 §9.3)')
     .argument('<input>', 'file, or - for stdin')
-    .option('--json', 'print one JSON object')
-    .action((input: string, o: { json?: boolean }) => {
+    .option('--json', 'print one JSON object'))
+    .action((input: string, o: SipKeyOptions & { json?: boolean }) => {
+      const keys = xmlKeysOf(o);
       const m = decodeSipMessage(readBytes(input), { datagram: true });
       const parts = decodeSipBody(m);
+      const xml = openSipParts(parts, keys);
       const described = parts.map((p, i) => {
         const type = headerValue(p, 'Content-Type');
         const mikey = mikeyOf(p).map((b) => describeMikey(decodeMikey(b)));
         const ear = isEarPart(p) ? describeEar(decodeEar(p.body)) : undefined;
-        return { index: i, contentType: type, octets: p.body.length, ...(mikey.length > 0 ? { mikey } : {}), ...(ear === undefined ? {} : { ear }) };
+        const x = xml[i];
+        return { index: i, contentType: type, octets: p.body.length, ...(mikey.length > 0 ? { mikey } : {}), ...(ear === undefined ? {} : { ear }), ...(x === undefined ? {} : { xml: x }) };
       });
       if (o.json === true) {
         printLine(JSON.stringify({
@@ -90,6 +96,8 @@ export function registerDecodeMore(decode: Command): void {
         printLine(`part ${i}: ${headerValue(p, 'Content-Type') ?? '(no type)'}, ${p.body.length} octets`);
         for (const b of mikeyOf(p)) for (const line of describeMikeyText(decodeMikey(b))) printLine(`  ${line}`);
         if (isEarPart(p)) printLine(`  EAR ${JSON.stringify(describeEar(decodeEar(p.body)))}`);
+        const x = xml[i];
+        if (x !== undefined) for (const line of describeXmlReportText(x)) printLine(`  ${line}`);
       });
     });
 

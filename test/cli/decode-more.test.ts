@@ -1,6 +1,7 @@
 // `mcsec decode sip | krr | kms-request` as a user runs them: a SIP MESSAGE whose multipart body
-// carries an application/mikey I_MESSAGE and an SDP with a=key-mgmt:mikey, a signed nested KRR
-// (with --verify), and a signed KMS request; errors as one line.
+// carries an application/mikey I_MESSAGE and an SDP with a=key-mgmt:mikey, a protected and signed
+// MESSAGE opened with --csk/--user (TS 33.180 §9.3) and refused with a wrong key, a signed nested
+// KRR (with --verify), and a signed KMS request; errors as one line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { createSelfSignedCertificate } from '../../src/crypto/x509.js';
 import { createIMessage } from '../../src/formats/mikey/index.js';
 import { createEar } from '../../src/formats/ear/index.js';
 import { encodeKmsRequest, encodeKrr } from '../../src/formats/kms-xml/index.js';
+import { MCPTT_INFO_POLICY, MCPTT_SIGNED_CONTENT_TYPE, protectXml, signXmlBodies } from '../../src/formats/xmlenc/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mcsec-decode-more-'));
@@ -112,4 +114,100 @@ test('decode ear --json: the Annex J fields, the signer, the signature not claim
   const bad = run(['decode', 'ear', file('t.bin', ear.subarray(0, 20))]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^mcsec: ERR_\w+ ear/);
+});
+
+// A MESSAGE as a client sends it to its MCX server: mcpttinfo with what MCPTT_INFO_POLICY lists
+// encrypted under the CSK (§9.3.4), an application/mikey part, and an HMAC signature over the
+// mcpttinfo part by Content-ID (§9.3.5). All made here, at test time.
+const cskHex = '00112233445566778899aabbccddeeff';
+const cskIdHex = '2123abcd';
+const alice = 'sip:alice@example.org';
+const mcpttInfo = `<?xml version="1.0" encoding="UTF-8"?>
+<mcpttinfo xmlns="urn:3gpp:ns:mcpttInfo:1.0">
+  <mcptt-Params>
+    <mcptt-access-token><mcpttString>token-plaintext-42</mcpttString></mcptt-access-token>
+    <session-type>private</session-type>
+    <mcptt-calling-user-id><mcpttURI>sip:alice@example.org</mcpttURI></mcptt-calling-user-id>
+  </mcptt-Params>
+</mcpttinfo>`;
+
+function protectedMessage(o: { tamperSignature?: boolean } = {}): string {
+  const key = { xpk: Buffer.from(cskHex, 'hex'), xpkId: Number.parseInt(cskIdHex, 16), purpose: 'CSK' as const, mcServiceUserId: alice };
+  const info = protectXml(mcpttInfo, { key, policy: MCPTT_INFO_POLICY });
+  const signed = signXmlBodies([{ contentId: 'info@alice.example.org', content: info }], { key });
+  const sigs = o.tamperSignature === true ? signed.replace(/<ds:DigestValue>(.)/, (_m, c: string) => `<ds:DigestValue>${c === 'A' ? 'B' : 'A'}`) : signed;
+  const mikey = Buffer.from(iMessage()).toString('base64');
+  const body =
+    `--b2\r\nContent-Type: application/vnd.3gpp.mcptt-info+xml\r\nContent-ID: <info@alice.example.org>\r\n\r\n${info}\r\n` +
+    `--b2\r\nContent-Type: application/mikey\r\n\r\n${mikey}\r\n` +
+    `--b2\r\nContent-Type: ${MCPTT_SIGNED_CONTENT_TYPE}\r\n\r\n${sigs}\r\n--b2--\r\n`;
+  return `MESSAGE sip:mcptt.example.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK2\r\nMax-Forwards: 70\r\n` +
+    `From: <${alice}>;tag=2\r\nTo: <sip:mcptt.example.org>\r\nCall-ID: call-2@x\r\nCSeq: 1 MESSAGE\r\n` +
+    `Content-Type: multipart/mixed;boundary=b2\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+test('decode sip --csk --csk-id --user: the protected parts decrypted (plaintext shown), the signature verified, MIKEY kept (§9.3)', () => {
+  const f = file('p.sip', protectedMessage());
+  assert.doesNotMatch(protectedMessage(), /token-plaintext-42/, 'the fixture is protected');
+  const keyArgs = ['--csk', cskHex, '--csk-id', cskIdHex, '--user', alice];
+  const r = run(['decode', 'sip', f, '--json', ...keyArgs]);
+  assert.equal(r.code, 0, r.stderr);
+  type Xml = { protection: string; decryptedElements: string[]; decryptedAttributes: string[]; xpkIds: string[]; plaintext?: string; signature?: { by: number; verified: boolean }; covers?: string[]; verified?: boolean };
+  const out = JSON.parse(r.stdout) as { parts: { contentType: string; mikey?: unknown[]; xml?: Xml }[] };
+  const [info, mikey, sigs] = out.parts;
+  assert.equal(info?.xml?.protection, 'opened');
+  assert.deepEqual(info.xml.decryptedElements, ['xml.mcpttinfo.mcptt-Params.mcptt-access-token', 'xml.mcpttinfo.mcptt-Params.mcptt-calling-user-id']);
+  assert.deepEqual(info.xml.xpkIds, [cskIdHex]);
+  assert.match(info.xml.plaintext ?? '', /<mcpttString[^>]*>token-plaintext-42<\/mcpttString>/);
+  assert.deepEqual(info.xml.signature, { by: 2, verified: true });
+  assert.equal(mikey?.mikey?.length, 1, 'the application/mikey part is still decoded');
+  assert.deepEqual([sigs?.xml?.covers, sigs?.xml?.verified], [['info@alice.example.org'], true]);
+  assert.ok(!r.stdout.includes(cskHex), 'the key is not printed');
+
+  const text = run(['decode', 'sip', f, ...keyArgs]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /decrypted with XPK-ID 2123abcd:\n\s+element xml\.mcpttinfo\.mcptt-Params\.mcptt-access-token/);
+  assert.match(text.stdout, /signed \(part 2\): verified/);
+  assert.match(text.stdout, /token-plaintext-42/);
+
+  const noKey = run(['decode', 'sip', f, '--json']);
+  assert.equal(noKey.code, 0, noKey.stderr);
+  const plain = JSON.parse(noKey.stdout) as { parts: { xml?: Xml }[] };
+  assert.equal(plain.parts[0]?.xml?.protection, 'not-opened');
+  assert.deepEqual(plain.parts[0]?.xml?.signature, { by: 2, verified: false });
+  assert.doesNotMatch(noKey.stdout, /token-plaintext-42/);
+});
+
+test('decode sip refuses a wrong CSK, an unknown CSK-ID, a broken signature and a key without --user: one line with code, field, clause', () => {
+  const f = file('p2.sip', protectedMessage());
+  const wrong = run(['decode', 'sip', f, '--csk', 'ffeeddccbbaa99887766554433221100', '--csk-id', cskIdHex, '--user', alice]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /^mcsec: ERR_SIGNATURE sip\.body\.part2\.signatures\.Signature\[0\]: .*\[TS 33\.180 §9\.3\.5\]\n$/);
+  const wrongUser = run(['decode', 'sip', file('p3.sip', protectedMessage()), '--csk', cskHex, '--csk-id', cskIdHex, '--user', 'sip:bob@example.org']);
+  assert.equal(wrongUser.code, 1, 'P0 is part of the key (§F.1.4)');
+  assert.match(wrongUser.stderr, /^mcsec: ERR_SIGNATURE sip\.body\.part2/);
+  const unknown = run(['decode', 'sip', f, '--csk', cskHex, '--csk-id', '2000beef', '--user', alice]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /^mcsec: ERR_UNKNOWN_KEY sip\.body\.part2\.signatures\.Signature\[0\]\.KeyInfo\.KeyName: .*\[TS 33\.180 §9\.3\.3\]\n$/);
+  const broken = run(['decode', 'sip', file('p4.sip', protectedMessage({ tamperSignature: true })), '--csk', cskHex, '--csk-id', cskIdHex, '--user', alice]);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /^mcsec: ERR_SIGNATURE sip\.body\.part2\.signatures\.Signature\[0\]/);
+  const noUser = run(['decode', 'sip', f, '--csk', cskHex, '--csk-id', cskIdHex]);
+  assert.equal(noUser.code, 2);
+  assert.match(noUser.stderr, /^mcsec: ERR_USAGE --user: .*\[TS 33\.180 §F\.1\.4\]\n$/);
+});
+
+test('decode sip: an encrypted part without a signature, wrong key → ERR_DECRYPT in that part', () => {
+  const key = { xpk: Buffer.from(cskHex, 'hex'), xpkId: Number.parseInt(cskIdHex, 16), purpose: 'CSK' as const, mcServiceUserId: alice };
+  const info = protectXml(mcpttInfo, { key, policy: MCPTT_INFO_POLICY });
+  const msg = `MESSAGE sip:mcptt.example.org SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK3\r\nMax-Forwards: 70\r\n` +
+    `From: <${alice}>;tag=3\r\nTo: <sip:mcptt.example.org>\r\nCall-ID: call-3@x\r\nCSeq: 1 MESSAGE\r\n` +
+    `Content-Type: application/vnd.3gpp.mcptt-info+xml\r\nContent-Length: ${Buffer.byteLength(info)}\r\n\r\n${info}`;
+  const f = file('p5.sip', msg);
+  const ok = run(['decode', 'sip', f, '--csk', cskHex, '--csk-id', cskIdHex, '--user', alice]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /not signed/);
+  const r = run(['decode', 'sip', f, '--csk', 'ffeeddccbbaa99887766554433221100', '--csk-id', cskIdHex, '--user', alice]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^mcsec: ERR_DECRYPT sip\.body\.part0\.xml\.mcpttinfo\.mcptt-Params\.mcptt-access-token\.EncryptedData: .*\[TS 33\.180 §9\.3\.4\.2\]\n$/);
 });

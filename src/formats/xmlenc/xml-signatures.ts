@@ -193,3 +193,19 @@ export function verifyXmlBodies(signatures: string | Uint8Array, bodies: readonl
   for (const id of byId.keys()) if (!verified.includes(id)) throw failed(`${WHERE}[cid:${id}]`);
   return Object.freeze(verified);
 }
+
+/**
+ * The Content-IDs a signatures body points at (its References' cid: URLs, in order), read without
+ * verifying anything: what `verifyXmlBodies` must be given. A Reference that is not a cid: URL
+ * is skipped here (verification refuses it).
+ */
+export function signedContentIds(signatures: string | Uint8Array, namespace: string = MCPTT_SIGNED_DOC): readonly string[] {
+  const root = parse(documentText(signatures, WHERE, XML_PROTECTION_MAX_OCTETS, S935), WHERE, S935);
+  if (root.localName !== 'signatures' || root.namespaceURI !== namespace) {
+    throw new FormatError(ErrorCode.BAD_VALUE, { field: WHERE, rule: `root must be signatures in ${namespace}`, clause: 'TS 24.379 §F.6' });
+  }
+  const ids = signatureElements(root).flatMap((sig, i) =>
+    signatureInfo(sig, `${WHERE}.Signature[${i}]`, S935).references.map((r) => (r.uri === undefined ? undefined : contentIdOfCid(r.uri))),
+  );
+  return Object.freeze(ids.filter((id): id is string => id !== undefined));
+}
