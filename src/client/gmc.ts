@@ -239,6 +239,7 @@ export class GroupManagementClient extends EventEmitter<GmcEvents> {
         gmkId: opened.keyId,
         gukId: opened.gukId ?? opened.keyId,
         gmk: opened.key.slice(),
+        rand: opened.rand.slice(),
         groupIds: Object.freeze(groupIds),
         activationTime: kp.activationTime ?? opened.time,
         expiryTime: kp.expiryTime,

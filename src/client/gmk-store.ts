@@ -4,12 +4,13 @@
  * the MC group IDs the GMK serves, activation and expiry time, status (revoked, Security
  * Gateway) and text. `MemoryGmkStore` for one process; `FileGmkStore` keeps them through power
  * cycles in a folder of JSON files, the GMK sealed (AES-256-GCM, SecretBox) under the client's
- * storage key, as the client key store does.
+ * storage key, as the client key store does (the RAND, public in the I_MESSAGE, in hex).
  */
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, ErrorCode } from '../errors/index.js';
 import { SecretBox, loadStorageKey, storeAad } from '../store/index.js';
+import { fromHex, toHex } from '../util/index.js';
 
 /** A GMK held by the client. */
 export interface StoredGmk {
@@ -18,6 +19,8 @@ export interface StoredGmk {
   /** This user's GUK-ID for the GMK (§5.2.3): its own SRTP key derivation uses it (§7.4.2). */
   readonly gukId: number;
   readonly gmk: Uint8Array;
+  /** The RAND of the GMK's I_MESSAGE: group call SRTP keys are derived with it (§7.4.2). */
+  readonly rand: Uint8Array;
   /** The MC group IDs the GMK serves (§E.6.3). */
   readonly groupIds: readonly string[];
   /** §E.6.4; the I_MESSAGE's timestamp where the parameters say 0. */
@@ -52,7 +55,7 @@ export class MemoryGmkStore implements GmkStore {
     return this.#held.get(gmkId);
   }
   put(gmk: StoredGmk): void {
-    this.#held.set(gmk.gmkId, Object.freeze({ ...gmk, gmk: gmk.gmk.slice(), groupIds: Object.freeze([...gmk.groupIds]) }));
+    this.#held.set(gmk.gmkId, Object.freeze({ ...gmk, gmk: gmk.gmk.slice(), rand: gmk.rand.slice(), groupIds: Object.freeze([...gmk.groupIds]) }));
   }
   list(): readonly StoredGmk[] {
     return Object.freeze([...this.#held.values()]);
@@ -105,6 +108,7 @@ export class FileGmkStore implements GmkStore {
       gmkId: g.gmkId,
       gukId: g.gukId,
       gmk: this.#box.seal(g.gmk, this.#aad(g.gmkId)),
+      rand: toHex(g.rand),
       groupIds: g.groupIds,
       activationTime: g.activationTime.toISOString(),
       expiryTime: g.expiryTime?.toISOString() ?? null,
@@ -142,13 +146,15 @@ export class FileGmkStore implements GmkStore {
     const sealed = str('gmk');
     const activation = str('activationTime');
     const gukId = get('gukId');
-    if (get('gmkId') !== gmkId || sealed === undefined || activation === undefined || typeof gukId !== 'number') return undefined;
+    const rand = /^(?:[0-9a-f]{2}){16,255}$/.test(str('rand') ?? '') ? fromHex(str('rand') ?? '') : undefined;
+    if (get('gmkId') !== gmkId || sealed === undefined || rand === undefined || activation === undefined || typeof gukId !== 'number') return undefined;
     if (!Array.isArray(groupIds) || !groupIds.every((x): x is string => typeof x === 'string')) return undefined;
     const expiry = str('expiryTime');
     return Object.freeze({
       gmkId,
       gukId,
       gmk: this.#box.open(sealed, this.#aad(gmkId), 'clientGmkStore.gmk'),
+      rand,
       groupIds: Object.freeze(groupIds),
       activationTime: new Date(activation),
       expiryTime: expiry === undefined ? undefined : new Date(expiry),
