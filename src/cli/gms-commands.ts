@@ -22,7 +22,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { KmsClient } from '../client/index.js';
 import { ConfigError, ErrorCode, McsecError, PolicyError } from '../errors/index.js';
-import { AccessTokenVerifier, type JwksSource } from '../functions/authz/index.js';
+import type { AccessTokenVerifier } from '../functions/authz/index.js';
 import {
   GmsService,
   GmsSip,
@@ -39,6 +39,7 @@ import { listenSip, type SipEndpoint } from '../transport/sip/index.js';
 import { fromHex } from '../util/index.js';
 import { printLine } from './output.js';
 import { addStoreOptions, openStore } from './store-options.js';
+import { verifierOf } from './token-options.js';
 
 interface GmsOptions {
   readonly dataDir: string;
@@ -153,10 +154,6 @@ async function withBar<T>(label: string, fn: (progress: (done: number, total: nu
 const reportJson = (r: DistributionReport | undefined): Record<string, unknown> | null =>
   r === undefined ? null : { ...r, gmkId: r.gmkId.toString(16).padStart(8, '0') };
 
-function jwksSource(v: string): JwksSource {
-  return /^https?:\/\//i.test(v) ? { url: v } : { file: v };
-}
-
 export function registerGmsCommands(program: Command): void {
   const gms = program.command('gms').description('the Group Management Server of TS 33.180 §5.7: groups, GMKs, distribution over SIP');
 
@@ -216,10 +213,10 @@ export function registerGmsCommands(program: Command): void {
     .option('--issuer <url>', 'require access tokens on REGISTER from this IdMS issuer (§5.1.3)')
     .option('--audience <aud...>', 'accepted token audience(s)')
     .option('--jwks <file|url>', "the IdMS's JSON Web Key Set")
+    .option('--jwks-ca <pem>', 'CA certificate to trust for an https JWKS URL')
     .option('--rekey-interval <seconds>', 'how often to renew GMKs due to expire (0: never)', '60')
-    .action(async (o: GmsOptions & { port: string; host: string; issuer?: string; audience?: string[]; jwks?: string; rekeyInterval: string }) => {
-      if (o.issuer !== undefined && o.jwks === undefined) throw usage('--jwks', 'is required with --issuer');
-      const verifier = o.issuer === undefined || o.jwks === undefined ? undefined : new AccessTokenVerifier({ issuer: o.issuer, audience: o.audience ?? [], jwks: jwksSource(o.jwks) });
+    .action(async (o: GmsOptions & { port: string; host: string; issuer?: string; audience?: string[]; jwks?: string; jwksCa?: string; rekeyInterval: string }) => {
+      const verifier = verifierOf(o);
       const run = await start({ ...o, logLevel: o.logLevel ?? 'info' }, { host: o.host, port: int(o.port, '--port') ?? 5060 }, { verifier });
       run.sip.serve(run.service);
       await run.service.warm();

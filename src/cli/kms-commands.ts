@@ -20,7 +20,8 @@ import pino from 'pino';
 import { ClientKeyStore, KmsClient } from '../client/index.js';
 import { readAccessToken } from '../client/idm/index.js';
 import { ConfigError, ErrorCode } from '../errors/index.js';
-import { AccessTokenVerifier, type JwksSource } from '../functions/authz/index.js';
+import { AccessTokenVerifier } from '../functions/authz/index.js';
+import { jwksSource } from './token-options.js';
 import { KmsService, addExternalCertificate, buildKmsServer, initDomain, issueClientKeys, provisionKeySets } from '../functions/kms/index.js';
 import { KyselyKmsStore, RedisReplayCache } from '../store/index.js';
 import { loadOrCreateTls } from '../transport/http/index.js';
@@ -62,11 +63,6 @@ const int = (v: string, field: string, min = 0): number => {
   if (!/^\d{1,15}$/.test(v) || Number(v) < min) throw usage(field, `must be an integer of at least ${min}`);
   return Number(v);
 };
-
-function jwksSource(v: string, ca: string | undefined): JwksSource {
-  if (/^https?:\/\//i.test(v)) return { url: v, caPem: ca === undefined ? undefined : readFileSync(ca, 'utf8') };
-  return { file: v };
-}
 
 export function registerKmsCommands(program: Command): void {
   const kms = program.command('kms').description('the KMS of TS 33.180 §5.3 / Annex D: run it, administer it, fetch keys from one');

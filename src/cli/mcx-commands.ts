@@ -8,6 +8,8 @@
  *   --kms-uri <uri>              a KMS domain in the same store (`mcsec kms init-domain`): the
  *                                MDSI is made a user of it and its key sets issued as any user's
  *   --key-store <dir> --kms-uri  a client key store filled by `mcsec kms fetch --user <mdsi>`
+ * --issuer / --audience / --jwks [--jwks-ca] check the access tokens in REGISTER / PUBLISH bodies
+ * (§5.1.3.2; --require-access-token refuses a registration without one).
  * --spk-config <file> provisions SPKs (§5.5) into the store at start; --redis shares the MIKEY
  * replay cache between instances on one PostgreSQL database. Store options as `mcsec kms`:
  * --data-dir, --db, --db-schema, --storage-key-file (or MCSEC_STORAGE_KEY).
@@ -35,8 +37,10 @@ import {
 import { loadOrCreateTls } from '../transport/http/index.js';
 import { SipEndpoint } from '../transport/sip/index.js';
 import { printLine } from './output.js';
+import { verifierOf, type TokenOptions } from './token-options.js';
 
-interface ServeOptions {
+interface ServeOptions extends TokenOptions {
+  readonly requireAccessToken?: boolean;
   readonly dataDir: string;
   readonly db?: string;
   readonly dbSchema?: string;
@@ -137,11 +141,18 @@ export function registerMcxCommands(program: Command): void {
     .option('--spk-config <file>', 'SPKs to provision (JSON, see docs/mcx-server.md)')
     .option('--redis <url>', 'Redis for the MIKEY replay cache shared by several instances (default: in memory)')
     .option('--request-window <seconds>', 'accepted clock difference of I_MESSAGE timestamps (RFC 3830 §5.4)', '300')
+    .option('--issuer <url>', 'check access tokens in REGISTER / PUBLISH bodies against this IdMS issuer (§5.1.3.2)')
+    .option('--audience <aud...>', 'accepted token audience(s)')
+    .option('--jwks <file|url>', "the IdMS's JSON Web Key Set")
+    .option('--jwks-ca <pem>', 'CA certificate to trust for an https JWKS URL')
+    .option('--require-access-token', 'refuse a registration or PUBLISH without a valid access token (needs --issuer)')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o: ServeOptions) => {
       const logger = pino({ level: o.logLevel, base: { fn: 'mcx' } });
       if (!/^\d{1,6}$/.test(o.requestWindow) || Number(o.requestWindow) < 1) throw usage('--request-window', 'must be a positive integer of seconds');
       const config = mcxServerConfig({ mdsi: o.mdsi, windowMs: Number(o.requestWindow) * 1000 });
+      const verifier = verifierOf(o);
+      if (o.requireAccessToken === true && verifier === undefined) throw usage('--require-access-token', 'needs --issuer and --jwks');
       const sipPort = port(o.port, '--port');
       const tlsPort = o.tlsPort === undefined ? undefined : port(o.tlsPort, '--tls-port');
       const kmsUri = kmsUriOf(o);
@@ -157,7 +168,13 @@ export function registerMcxCommands(program: Command): void {
         const store = await KyselyMcxStore.open(database, box);
         const keys =
           o.keyStore !== undefined ? keysFromKeyStore(o.keyStore, kmsUri, o.mdsi) : await serverKeysFromKms(await KyselyKmsStore.open(database, box), kmsUri, o.mdsi);
-        const service = new McxServerService({ config, keys, store, replayCache });
+        const service = new McxServerService({
+          config,
+          keys,
+          store,
+          replayCache,
+          ...(verifier === undefined ? {} : { accessTokens: { verifier, mode: o.requireAccessToken === true ? ('required' as const) : ('optional' as const) } }),
+        });
         await service.prepare();
         const period = keyPeriodNoAt(new Date(), keys.userKeyPeriod, keys.userKeyOffset);
         if (keys.recipientFor(period) === undefined) {

@@ -61,3 +61,10 @@ export {
   type XmlBody,
 } from './xml-signatures.js';
 export { XML_PROTECTION_MAX_DEPTH } from './xml-tree.js';
+export {
+  ACCESS_TOKEN_ELEMENTS,
+  ACCESS_TOKEN_MAX_CHARS,
+  accessTokensOf,
+  type AccessTokenService,
+  type BodyAccessToken,
+} from './access-token.js';

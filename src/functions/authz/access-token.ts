@@ -186,3 +186,28 @@ export function authoriseKeyManagement(claims: AccessClaims, userUri: string): v
     clause: 'TS 33.180 §5.3.3, Annex B.4.2.2',
   });
 }
+
+/** The MC service scopes of B.4.2.2 and the MC service ID claim each authorises (§5.1.3: MCX user service authorisation). */
+export const McServiceScope = Object.freeze({
+  mcptt: Object.freeze({ claim: McServiceIdClaim.MCPTT, scope: '3gpp:mc:ptt_service' }),
+  mcvideo: Object.freeze({ claim: McServiceIdClaim.MCVIDEO, scope: '3gpp:mc:video_service' }),
+  mcdata: Object.freeze({ claim: McServiceIdClaim.MCDATA, scope: '3gpp:mc:data_service' }),
+} as const);
+
+/** An MC service an MCX server authorises users for. */
+export type McService = keyof typeof McServiceScope;
+
+/**
+ * The MCX server's rule (§5.1.3, §5.1.3.2.2 steps 9-11): a token authorises `service` for
+ * `userUri` when the service's MC service ID claim is `userUri` and the token holds the
+ * service's scope. Throws PolicyError ERR_FORBIDDEN (naming `field`) otherwise.
+ */
+export function authoriseService(claims: AccessClaims, service: McService, userUri: string, field = 'authorization'): void {
+  const { claim, scope } = McServiceScope[service];
+  if (Reflect.get(claims.mcServiceIds, claim) !== userUri) {
+    throw new PolicyError(ErrorCode.FORBIDDEN, { field, rule: `the access token's ${claim} must be the MC service ID the request binds`, clause: 'TS 33.180 §5.1.3, Annex B.2.2.3' });
+  }
+  if (!claims.scopes.includes(scope)) {
+    throw new PolicyError(ErrorCode.FORBIDDEN, { field, rule: `the access token must hold the scope ${scope}`, clause: 'TS 33.180 §5.1.3, Annex B.4.2.2' });
+  }
+}

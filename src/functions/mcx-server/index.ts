@@ -10,6 +10,7 @@ export { McxKeyResolver, xmlKeysOf, type ResolvedXpk, type XpkExpectation, type 
 export { clientIdOf, registrationRequest, type RegistrationRequest } from './registration.js';
 export { serverKeys, serverKeysFromKms, type ExternalKms, type McxServerKeys, type ServerKeySet, type ServerKeysInput, type SigningPair, type TrustedKms } from './server-keys.js';
 export { ServerTransactions } from './server-transactions.js';
+export { authoriseServices, type AccessTokenMode, type ServiceAuthorisation, type ServiceAuthorisationContext } from './service-authorisation.js';
 export { McxServerService, type KeyDownloadResult, type KeyDownloadTransport, type McxServiceOptions, type RegistrationOutcome, type SipSource } from './service.js';
 export { MCX_ALLOW, answerMcxRequest, keyDownloadTransport, serveMcxSip, type McxLogEntry, type McxSipOptions } from './sip.js';
 export { SpkResolver, decodeSpkConfig, importSpks, type SpkEntry } from './spk.js';

@@ -30,6 +30,8 @@ import { McxKeyResolver } from './key-resolver.js';
 import { clientIdOf, registrationRequest } from './registration.js';
 import type { McxServerKeys } from './server-keys.js';
 import { openXmlParts, type OpenedXmlPart } from './xml-parts.js';
+import { authoriseServices, type AccessTokenMode, type ServiceAuthorisation } from './service-authorisation.js';
+import type { AccessTokenVerifier } from '../authz/index.js';
 
 /** Where a request came from. */
 export interface SipSource {
@@ -51,6 +53,8 @@ export interface RegistrationOutcome {
   readonly cskId: number | undefined;
   /** The XML parts, decrypted with the user's CSK (§9.2.1.3 step 2). */
   readonly xmlParts: readonly OpenedXmlPart[];
+  /** The MC services a valid access token in the request authorised (§5.1.3.2; empty without one or without a verifier). */
+  readonly authorisations: readonly ServiceAuthorisation[];
 }
 
 /** How key downloads reach a client (sip.ts gives the SIP endpoint's). */
@@ -79,6 +83,8 @@ export interface McxServiceOptions {
   readonly replayCache: ReplayCache;
   readonly now?: () => Date;
   readonly rng?: Rng;
+  /** Access token checks of §5.1.3.2 (service-authorisation.ts); without it tokens are not read. */
+  readonly accessTokens?: { readonly verifier: AccessTokenVerifier; readonly mode?: AccessTokenMode };
 }
 
 const rngDefault: Rng = (n) => new Uint8Array(randomBytes(n));
@@ -92,8 +98,10 @@ export class McxServerService {
   readonly #replay: ReplayCache;
   readonly #now: () => Date;
   readonly #rng: Rng;
+  readonly #tokens: McxServiceOptions['accessTokens'];
 
   constructor(o: McxServiceOptions) {
+    this.#tokens = o.accessTokens;
     this.config = o.config;
     this.keys = o.keys;
     this.store = o.store;
@@ -149,12 +157,12 @@ export class McxServerService {
     if (reg.kind === 'unbind-all') {
       await this.store.deleteCsks(userUri);
       for (const r of await this.store.listRegistrations(userUri, 0)) await this.store.deleteRegistration(userUri, r.clientId);
-      return Object.freeze({ ...base, clientId: undefined, contact: undefined, expiresS: undefined, cskId: undefined, xmlParts: Object.freeze([]) });
+      return Object.freeze({ ...base, clientId: undefined, contact: undefined, expiresS: undefined, cskId: undefined, xmlParts: Object.freeze([]), authorisations: Object.freeze([]) });
     }
     if (reg.kind === 'unbind') {
       await this.store.deleteCsks(userUri, reg.clientId);
       await this.store.deleteRegistration(userUri, reg.clientId);
-      return Object.freeze({ ...base, clientId: reg.clientId, contact: reg.contact, expiresS: 0, cskId: undefined, xmlParts: Object.freeze([]) });
+      return Object.freeze({ ...base, clientId: reg.clientId, contact: reg.contact, expiresS: 0, cskId: undefined, xmlParts: Object.freeze([]), authorisations: Object.freeze([]) });
     }
     const clientId = reg.kind === 'bind' ? reg.clientId : this.#publisherId(req, identity.impu);
     const expiresAt = reg.kind === 'bind' ? now.getTime() + reg.expiresS * 1000 : undefined;
@@ -170,6 +178,9 @@ export class McxServerService {
       csks.set(upload.cskId, { key: upload.csk, purpose: 'CSK', notBefore: at(upload.activatesAt), notAfter: at(upload.expiresAt) });
     }
     const xmlParts = openXmlParts(req, { resolver: csks, mcServiceUserId: userUri, defaultXpkId: upload?.cskId, now: () => now, required: this.config.requiredXml });
+    // §5.1.3.2: the access token validated before the IMPU and MC service ID are bound.
+    const t = this.#tokens;
+    const authorisations = t === undefined ? Object.freeze([]) : await authoriseServices(xmlParts, { verifier: t.verifier, mode: t.mode ?? 'optional', userUri });
     await upload?.commit();
     if (upload !== undefined) {
       const ends = [upload.expiresAt, expiresAt].filter((t): t is number => t !== undefined);
@@ -206,6 +217,7 @@ export class McxServerService {
       expiresS: reg.kind === 'bind' ? reg.expiresS : undefined,
       cskId: upload?.cskId,
       xmlParts,
+      authorisations,
     });
   }
 

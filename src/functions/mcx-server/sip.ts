@@ -32,6 +32,8 @@ export interface McxLogEntry {
   readonly user?: string;
   readonly cskId?: string;
   readonly transport?: string;
+  /** MC services an access token authorised (§5.1.3.2), e.g. "mcptt". */
+  readonly authorised?: string;
 }
 
 /** Options of `serveMcxSip`. */
@@ -70,7 +72,7 @@ export async function answerMcxRequest(service: McxServerService, req: SipReques
   }
   try {
     const o = await service.handleRegistration(req, { transport: from.transport, address: from.remote.address, port: from.remote.port });
-    log({ op: o.cskId === undefined ? 'register' : 'csk-upload', method: req.method, status: 200, user: o.userUri, transport: from.transport, ...(o.cskId === undefined ? {} : { cskId: hex8(o.cskId) }) });
+    log({ op: o.cskId === undefined ? 'register' : 'csk-upload', method: req.method, status: 200, user: o.userUri, transport: from.transport, ...(o.cskId === undefined ? {} : { cskId: hex8(o.cskId) }), ...(o.authorisations.length === 0 ? {} : { authorised: o.authorisations.map((x) => x.service).join(',') }) });
     return okResponse(req, o);
   } catch (err) {
     const e = sipErrorStatus(err, opts.agent ?? hostOf(service.config.mdsi));
