@@ -60,6 +60,16 @@ export {
   type VerifyXmlBodiesOptions,
   type XmlBody,
 } from './xml-signatures.js';
+export {
+  isXmlEssence,
+  openSipXmlBodies,
+  protectSipXmlBodies,
+  type OpenSipXmlBodiesOptions,
+  type OpenedSipXmlBodies,
+  type OpenedSipXmlBody,
+  type ProtectSipXmlBodiesOptions,
+  type SipXmlBodyInput,
+} from './sip-xml-bodies.js';
 export { XML_PROTECTION_MAX_DEPTH } from './xml-tree.js';
 export {
   ACCESS_TOKEN_ELEMENTS,

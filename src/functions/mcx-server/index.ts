@@ -3,6 +3,7 @@ export { baseIdentity, requestIdentity, sameIdentity, type RequestIdentity, type
 export { mcxServerConfig, type McxServerConfig, type McxServerConfigInput } from './config.js';
 export { checkCskInitiator } from './check-csk-initiator.js';
 export { checkCskKey, type CskValidity } from './check-csk-key.js';
+export { CROSS_DOMAIN_SERVER_ROLES, checkMcxEars, earPartsOf, isCrossDomain, type EarRequestFacts, type McxEarContext, type McxEarOutcome } from './check-ear.js';
 export { openCskUpload, type CskUpload, type CskUploadContext, type OpenedCskUpload } from './csk-upload.js';
 export { DeferredClaim } from './deferred-claim.js';
 export { DOWNLOAD_KEY_TYPES, createKeyDownload, keyDownloadRequest, type DownloadItem, type KeyDownload, type KeyDownloadInput, type KeyDownloadRequestInput } from './key-download.js';
@@ -14,4 +15,6 @@ export { authoriseServices, type AccessTokenMode, type ServiceAuthorisation, typ
 export { McxServerService, type KeyDownloadResult, type KeyDownloadTransport, type McxServiceOptions, type RegistrationOutcome, type SipSource } from './service.js';
 export { MCX_ALLOW, answerMcxRequest, keyDownloadTransport, serveMcxSip, type McxLogEntry, type McxSipOptions } from './sip.js';
 export { SpkResolver, decodeSpkConfig, importSpks, type SpkEntry } from './spk.js';
+export { McxMessaging, PROTECTED_METHODS, type McxMessagingOptions, type ProtectedRequestOutcome, type ProtectedSendResult } from './protected-message.js';
+export { answerProtectedRequest } from './protected-sip.js';
 export { openXmlParts, type OpenedXmlPart, type XmlPartsContext } from './xml-parts.js';

@@ -18,6 +18,8 @@ import type { SipEndpoint, SipInbound } from '../../transport/sip/index.js';
 import type { McxRegistration } from '../../store/mcx-records.js';
 import { ServerTransactions } from './server-transactions.js';
 import type { KeyDownloadTransport, McxServerService, RegistrationOutcome } from './service.js';
+import { PROTECTED_METHODS, type McxMessaging, type ProtectedRequestOutcome } from './protected-message.js';
+import { answerProtectedRequest } from './protected-sip.js';
 
 /** Methods this server answers. */
 export const MCX_ALLOW = 'REGISTER, PUBLISH, OPTIONS, ACK';
@@ -32,6 +34,8 @@ export interface McxLogEntry {
   readonly user?: string;
   readonly cskId?: string;
   readonly transport?: string;
+  /** The XPK-ID that protected an accepted MESSAGE / INFO (hex). */
+  readonly xpkId?: string;
   /** MC services an access token authorised (§5.1.3.2), e.g. "mcptt". */
   readonly authorised?: string;
 }
@@ -41,6 +45,10 @@ export interface McxSipOptions {
   /** warn-agent of Warning headers (default: the MDSI's host). */
   readonly agent?: string;
   readonly log?: (entry: McxLogEntry) => void;
+  /** Protected MESSAGE / INFO (protected-message.ts, TS 33.180 §9.3); without it they get 405. */
+  readonly messaging?: McxMessaging;
+  /** Receives each accepted protected request, opened (never called for a refused one). */
+  readonly onMessage?: (o: ProtectedRequestOutcome, req: SipRequest) => void;
 }
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
@@ -66,9 +74,11 @@ function okResponse(req: SipRequest, o: RegistrationOutcome): SipResponse {
 export async function answerMcxRequest(service: McxServerService, req: SipRequest, from: Pick<SipInbound, 'transport' | 'remote'>, opts: McxSipOptions = {}): Promise<SipResponse | undefined> {
   const log = opts.log ?? (() => undefined);
   if (req.method === 'ACK') return undefined;
-  if (req.method === 'OPTIONS') return createSipResponse(req, 200, { headers: [{ name: 'Allow', value: MCX_ALLOW }] });
+  const allow = opts.messaging === undefined ? MCX_ALLOW : `${MCX_ALLOW}, ${PROTECTED_METHODS.join(', ')}`;
+  if (req.method === 'OPTIONS') return createSipResponse(req, 200, { headers: [{ name: 'Allow', value: allow }] });
+  if (opts.messaging !== undefined && PROTECTED_METHODS.includes(req.method)) return answerProtectedRequest(opts.messaging, req, from, { ...opts, agent: opts.agent ?? hostOf(service.config.mdsi) });
   if (req.method !== 'REGISTER' && req.method !== 'PUBLISH') {
-    return createSipResponse(req, 405, { headers: [{ name: 'Allow', value: MCX_ALLOW }] });
+    return createSipResponse(req, 405, { headers: [{ name: 'Allow', value: allow }] });
   }
   try {
     const o = await service.handleRegistration(req, { transport: from.transport, address: from.remote.address, port: from.remote.port });
