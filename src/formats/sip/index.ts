@@ -58,3 +58,4 @@ export {
 } from './build.js';
 export { sipErrorStatus, type SipErrorStatus } from './error-status.js';
 export { mikeyPart, mikeyParts, partOctets, type MikeyTransferEncoding } from './mikey-parts.js';
+export { decodeSdpMedia, encodeSdpMedia, type SdpMedia } from './sdp.js';
