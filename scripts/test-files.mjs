@@ -48,6 +48,7 @@ export const testFiles = [
   'test/store/idms-store.test.ts',
   'test/functions/kms-server.test.ts',
   'test/functions/mcx-server.test.ts',
+  'test/functions/mcx-kms-redirect.test.ts',
   'test/functions/mcx-messaging.test.ts',
   'test/functions/mcx-access-token.test.ts',
   'test/functions/gms-i-message.test.ts',

@@ -10,12 +10,14 @@
  *   --key-store <dir> --kms-uri  a client key store filled by `mcsec kms fetch --user <mdsi>`
  * --issuer / --audience / --jwks [--jwks-ca] check the access tokens in REGISTER / PUBLISH bodies
  * (§5.1.3.2; --require-access-token refuses a registration without one).
+ * --krr <file> names the initiator KMSs accepted per user and the KRR signer: a CSK upload from
+ * another KMS is answered with a signed KMS Redirect Response in a 488 (§5.2.8.2.3, Annex D.4).
  * --spk-config <file> provisions SPKs (§5.5) into the store at start; --redis shares the MIKEY
  * replay cache between instances on one PostgreSQL database. Store options as `mcsec kms`:
  * --data-dir, --db, --db-schema, --storage-key-file (or MCSEC_STORAGE_KEY).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { ClientKeyStore } from '../client/index.js';
@@ -26,6 +28,7 @@ import { KyselyKmsStore, RedisReplayCache, SecretBox, STORAGE_KEY_ENV, loadStora
 import { KyselyMcxStore } from '../store/mcx-store.js';
 import {
   McxServerService,
+  decodeKmsRedirectConfig,
   decodeSpkConfig,
   importSpks,
   mcxServerConfig,
@@ -54,6 +57,7 @@ interface ServeOptions extends TokenOptions {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly spkConfig?: string;
+  readonly krr?: string;
   readonly redis?: string;
   readonly requestWindow: string;
   readonly logLevel: string;
@@ -139,6 +143,7 @@ export function registerMcxCommands(program: Command): void {
     .option('--tls-cert <pem>', 'TLS certificate (default: self-signed, made in --data-dir)')
     .option('--tls-key <pem>', 'TLS private key')
     .option('--spk-config <file>', 'SPKs to provision (JSON, see docs/mcx-server.md)')
+    .option('--krr <file>', 'KMS redirect: initiator KMSs accepted per user and the KRR signer (JSON, see docs/mcx-server.md; §5.2.8.2.3)')
     .option('--redis <url>', 'Redis for the MIKEY replay cache shared by several instances (default: in memory)')
     .option('--request-window <seconds>', 'accepted clock difference of I_MESSAGE timestamps (RFC 3830 §5.4)', '300')
     .option('--issuer <url>', 'check access tokens in REGISTER / PUBLISH bodies against this IdMS issuer (§5.1.3.2)')
@@ -150,7 +155,10 @@ export function registerMcxCommands(program: Command): void {
     .action(async (o: ServeOptions) => {
       const logger = pino({ level: o.logLevel, base: { fn: 'mcx' } });
       if (!/^\d{1,6}$/.test(o.requestWindow) || Number(o.requestWindow) < 1) throw usage('--request-window', 'must be a positive integer of seconds');
-      const config = mcxServerConfig({ mdsi: o.mdsi, windowMs: Number(o.requestWindow) * 1000 });
+      const krrFile = o.krr;
+      const kmsRedirect =
+        krrFile === undefined ? undefined : decodeKmsRedirectConfig(readFile(krrFile, '--krr'), (p, field) => readFile(isAbsolute(p) ? p : join(dirname(krrFile), p), field));
+      const config = mcxServerConfig({ mdsi: o.mdsi, windowMs: Number(o.requestWindow) * 1000, ...(kmsRedirect === undefined ? {} : { kmsRedirect }) });
       const verifier = verifierOf(o);
       if (o.requireAccessToken === true && verifier === undefined) throw usage('--require-access-token', 'needs --issuer and --jwks');
       const sipPort = port(o.port, '--port');

@@ -12,6 +12,10 @@
  * - all parts are checked before any is applied, and the replay claims are made last; the answer
  *   is a 200 (§5.8.2 step 2) or the SIP error of formats/sip/error-status.ts.
  *
+ * A REGISTER's 488 may carry a KMS Redirect Response (§5.2.8, Annex D.4): `kmsRedirectOf` verifies
+ * it against the certificates trusted to sign KRRs (`krr.trustedSigners`), checks it answers this
+ * user's upload, and returns the KMS lists and the KMS to use next (§5.2.8.2.5), or a typed error.
+ *
  * Keys are held in memory by this object (§5.11.1 asks them to be "stored in a protected state"
  * while not in use; persisting them is not done yet).
  */
@@ -21,6 +25,7 @@ import { ErrorCode, FormatError, McsecError, PolicyError } from '../errors/index
 import { createIMessage, openIMessage, MemoryReplayCache, type KeyParametersInput, type OpenedIMessage, type ReplayCache } from '../formats/mikey/index.js';
 import { ContentType, createBoundary, createSipRequest, createSipResponse, multipartBody, type MimePart, type Rng, type SipRequest, type SipResponse } from '../formats/sip/index.js';
 import { sipErrorStatus } from '../formats/sip/error-status.js';
+import { readKmsRedirect, selectKmsUri, type KmsRedirect } from '../formats/sip/kms-redirect.js';
 import { mikeyPart, mikeyParts, type MikeyTransferEncoding } from '../formats/sip/mikey-parts.js';
 import { protectXml, type XmlProtectionPolicy } from '../formats/xmlenc/index.js';
 import { equalBytes, utf8 } from '../util/index.js';
@@ -68,6 +73,13 @@ export interface McxClientKeysOptions {
   readonly rng?: Rng;
   /** Accepted clock difference of received I_MESSAGEs, ms (default 5 min). */
   readonly windowMs?: number;
+  /** KMS Redirect Responses (§5.2.8.5): signers trusted (X.509 DER), unsigned ones accepted, Migration KMSs usable. */
+  readonly krr?: { readonly trustedSigners: readonly Uint8Array[]; readonly allowUnsigned?: boolean; readonly migrationKmsUris?: readonly string[] };
+}
+
+/** A KRR answering a CSK upload, accepted: its lists and the initiator KMS to use next (undefined: none usable, §5.2.8.2.5 d). */
+export interface CskUploadRedirect extends KmsRedirect {
+  readonly selectedKmsUri: string | undefined;
 }
 
 /** What a REGISTER with a CSK upload needs besides the upload. */
@@ -146,6 +158,7 @@ export class McxClientKeys {
   readonly #now: () => Date;
   readonly #rng: Rng;
   readonly #windowMs: number;
+  readonly #krr: McxClientKeysOptions['krr'];
   #pending: CskUploadMessage | undefined;
   #csk: HeldKey | undefined;
   readonly #multicast = new Map<number, HeldKey>();
@@ -157,6 +170,7 @@ export class McxClientKeys {
     this.#now = o.now ?? (() => new Date());
     this.#rng = o.rng ?? rngDefault;
     this.#windowMs = o.windowMs ?? 5 * 60_000;
+    this.#krr = o.krr;
   }
 
   /** Makes a CSK and its upload I_MESSAGE (§9.2.1.3 step 1); it becomes current on `confirmCsk`. */
@@ -207,6 +221,17 @@ export class McxClientKeys {
     if (p === undefined || res.status < 200 || res.status >= 300) return false;
     this.#csk = Object.freeze({ keyType: 'CSK' as const, keyId: p.cskId, key: p.csk, receivedAt: this.#now(), expiresAt: undefined, groupIds: Object.freeze([]) });
     return true;
+  }
+
+  /**
+   * The KMS Redirect Response of the server's answer to a CSK upload (§5.2.8.2.3 Case A), verified
+   * and checked (formats/sip/kms-redirect.ts); undefined when the answer is not a 488 with a KRR.
+   * Without `krr` options no signer is trusted, so a KRR is refused (ERR_UNKNOWN_KEY).
+   */
+  kmsRedirectOf(res: SipResponse): CskUploadRedirect | undefined {
+    const u = this.user;
+    const r = readKmsRedirect(res, { trustedSigners: this.#krr?.trustedSigners ?? [], allowUnsigned: this.#krr?.allowUnsigned === true, initiatorUri: u.uri, initiatorKmsUri: u.kmsUri });
+    return r === undefined ? undefined : Object.freeze({ ...r, selectedKmsUri: selectKmsUri(r.initiatorKmsList, u.kmsUri, this.#krr?.migrationKmsUris) });
   }
 
   /** The CSK in use with the server (uplink signalling, §9.2.1.4). */

@@ -58,4 +58,13 @@ export {
 } from './build.js';
 export { sipErrorStatus, type SipErrorStatus } from './error-status.js';
 export { mikeyPart, mikeyParts, partOctets, type MikeyTransferEncoding } from './mikey-parts.js';
+export {
+  KmsRedirectError,
+  kmsRedirectOf,
+  kmsRedirectResponse,
+  readKmsRedirect,
+  selectKmsUri,
+  type KmsRedirect,
+  type KmsRedirectTrust,
+} from './kms-redirect.js';
 export { decodeSdpMedia, encodeSdpMedia, type SdpMedia } from './sdp.js';

@@ -6,6 +6,7 @@
 import { ConfigError, ErrorCode } from '../../errors/index.js';
 import type { XmlProtectionPolicy } from '../../formats/xmlenc/index.js';
 import { baseIdentity } from './authorised-identity.js';
+import type { KmsRedirectPolicy } from './kms-redirect.js';
 
 /** What the operator gives. */
 export interface McxServerConfigInput {
@@ -23,6 +24,8 @@ export interface McxServerConfigInput {
   readonly mcServiceUserIdOf?: (impu: string) => string | undefined;
   /** What must arrive encrypted in the XML parts of a registration, per content type (§9.3.2). */
   readonly requiredXml?: Readonly<Record<string, XmlProtectionPolicy>>;
+  /** Initiator KMSs accepted in CSK uploads, answered otherwise with a KRR (§5.2.8.2.3; kms-redirect.ts). */
+  readonly kmsRedirect?: KmsRedirectPolicy;
 }
 
 /** The configuration after validation, with defaults. */
@@ -34,6 +37,7 @@ export interface McxServerConfig {
   readonly assertedIdentity: boolean;
   readonly mcServiceUserIdOf: (impu: string) => string | undefined;
   readonly requiredXml: Readonly<Record<string, XmlProtectionPolicy>>;
+  readonly kmsRedirect: KmsRedirectPolicy | undefined;
 }
 
 function positive(v: number | undefined, dflt: number, field: string): number {
@@ -63,5 +67,6 @@ export function mcxServerConfig(c: McxServerConfigInput): McxServerConfig {
     assertedIdentity: c.assertedIdentity ?? true,
     mcServiceUserIdOf: c.mcServiceUserIdOf ?? ((impu: string) => impu),
     requiredXml: Object.freeze({ ...(c.requiredXml ?? {}) }),
+    kmsRedirect: c.kmsRedirect,
   });
 }

@@ -15,6 +15,7 @@ export { authoriseServices, type AccessTokenMode, type ServiceAuthorisation, typ
 export { McxServerService, type KeyDownloadResult, type KeyDownloadTransport, type McxServiceOptions, type RegistrationOutcome, type SipSource } from './service.js';
 export { MCX_ALLOW, answerMcxRequest, keyDownloadTransport, serveMcxSip, type McxLogEntry, type McxSipOptions } from './sip.js';
 export { SpkResolver, decodeSpkConfig, importSpks, type SpkEntry } from './spk.js';
+export { checkInitiatorKms, decodeKmsRedirectConfig, type KmsRedirectPolicy } from './kms-redirect.js';
 export { McxMessaging, PROTECTED_METHODS, type McxMessagingOptions, type ProtectedRequestOutcome, type ProtectedSendResult } from './protected-message.js';
 export { answerProtectedRequest } from './protected-sip.js';
 export { openXmlParts, type OpenedXmlPart, type XmlPartsContext } from './xml-parts.js';

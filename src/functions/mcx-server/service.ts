@@ -25,6 +25,7 @@ import type { McxMusik, McxRegistration, McxStore } from '../../store/mcx-record
 import { requestIdentity } from './authorised-identity.js';
 import type { McxServerConfig } from './config.js';
 import { openCskUpload } from './csk-upload.js';
+import { checkInitiatorKms } from './kms-redirect.js';
 import { createKeyDownload, keyDownloadRequest, type DownloadItem } from './key-download.js';
 import { McxKeyResolver } from './key-resolver.js';
 import { clientIdOf, registrationRequest } from './registration.js';
@@ -166,6 +167,8 @@ export class McxServerService {
     }
     const clientId = reg.kind === 'bind' ? reg.clientId : this.#publisherId(req, identity.impu);
     const expiresAt = reg.kind === 'bind' ? now.getTime() + reg.expiresS * 1000 : undefined;
+    // §5.2.8.2.3 Case A: an initiator KMS not acceptable for the user is answered with a KRR (kms-redirect.ts).
+    if (iMessage !== undefined && this.config.kmsRedirect !== undefined) checkInitiatorKms(iMessage, { userUri, policy: this.config.kmsRedirect, mdsi: this.keys.mdsi, now });
     // Everything is checked before anything is stored (STYLE.md §6).
     const upload =
       iMessage === undefined

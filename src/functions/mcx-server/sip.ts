@@ -4,7 +4,8 @@
  *
  *   REGISTER, PUBLISH → service.handleRegistration → 200 (Contact with the granted expires,
  *                       RFC 3261 §10.3 step 8) or the error answer of formats/sip/error-status.ts
- *                       (400 / 403 / 488 / 500 with a Warning naming code, field and rule)
+ *                       (400 / 403 / 488 / 500 with a Warning naming code, field and rule); a KMS
+ *                       redirect is a 488 with the KRR as body (§5.2.8.2.3, Annex D.4.1)
  *   OPTIONS           → 200 with Allow (§11.2)          ACK → nothing
  *   anything else     → 405 with Allow (§21.4.6)
  *
@@ -14,6 +15,7 @@
  */
 import { createSipResponse, type SipRequest, type SipResponse } from '../../formats/sip/index.js';
 import { sipErrorStatus } from '../../formats/sip/error-status.js';
+import { KmsRedirectError, kmsRedirectResponse } from '../../formats/sip/kms-redirect.js';
 import type { SipEndpoint, SipInbound } from '../../transport/sip/index.js';
 import type { McxRegistration } from '../../store/mcx-records.js';
 import { ServerTransactions } from './server-transactions.js';
@@ -88,6 +90,8 @@ export async function answerMcxRequest(service: McxServerService, req: SipReques
     const e = sipErrorStatus(err, opts.agent ?? hostOf(service.config.mdsi));
     const field = typeof err === 'object' && err !== null && 'field' in err && typeof err.field === 'string' ? err.field : undefined;
     log({ op: 'refused', method: req.method, status: e.status, code: e.code, transport: from.transport, ...(field === undefined ? {} : { field }) });
+    // §5.2.8.2.3, Annex D.4.1: a KMS redirect is a 488 carrying the KRR.
+    if (err instanceof KmsRedirectError) return kmsRedirectResponse(req, err.krr, { headers: [{ name: 'Warning', value: e.warning }] });
     return createSipResponse(req, e.status, { reason: e.reason, headers: [{ name: 'Warning', value: e.warning }] });
   }
 }
