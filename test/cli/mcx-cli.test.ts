@@ -1,15 +1,18 @@
 // `mcsec mcx serve` as an operator runs it: one error line for a bad command line or a missing KMS
 // domain; with the MDSI keys from a client key store (what `mcsec kms fetch --user <mdsi>` fills)
 // and TLS made in the data folder, it prints `listening on sip:…` and `listening on sips:…`, and
-// our client's CSK upload over TLS and over TCP gets a 200.
+// our client's CSK upload over TLS and over TCP gets a 200; with --krr, the upload of a user whose
+// KMS is not accepted gets a 488 with a KMS Redirect Response signed by the configured certificate
+// (TS 33.180 §5.2.8.2.3, Annex D.4), and a bad --krr file is one error line.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keyPeriodNoAt } from '../../src/crypto/index.js';
+import { createSelfSignedCertificate } from '../../src/crypto/x509.js';
 import { ClientKeyStore } from '../../src/client/index.js';
 import { McxClientKeys } from '../../src/client/mcx-client-keys.js';
 import { KeyIssuer } from '../../src/functions/kms/index.js';
@@ -35,6 +38,7 @@ function mcsec(args: readonly string[]): Promise<Run> {
 
 let world: McxWorld;
 let server: ChildProcess | undefined;
+let redirecting: ChildProcess | undefined;
 let client: SipEndpoint | undefined;
 
 before(async () => {
@@ -54,6 +58,7 @@ before(async () => {
 
 after(async () => {
   server?.kill('SIGTERM');
+  redirecting?.kill('SIGTERM');
   await client?.close();
   await world.close();
   rmSync(dir, { recursive: true, force: true });
@@ -72,6 +77,10 @@ test('mcx serve: a bad command line and a missing KMS domain are one error line 
   const badPort = await mcsec(['mcx', 'serve', '--data-dir', join(dir, 'x'), '--kms-uri', KMS_URI, '--mdsi', MDSI, '--port', '70000']);
   assert.equal(badPort.code, 2);
   assert.match(badPort.stderr, /ERR_USAGE --port/);
+  writeFileSync(join(dir, 'bad-krr.json'), '{"initiatorKmsUris":[]}');
+  const badKrr = await mcsec(['mcx', 'serve', '--data-dir', join(dir, 'x'), '--kms-uri', KMS_URI, '--mdsi', MDSI, '--krr', join(dir, 'bad-krr.json')]);
+  assert.equal(badKrr.code, 1);
+  assert.match(badKrr.stderr, /^mcsec: ERR_CONFIG krr\.initiatorKmsUris: must be a non-empty array of KMS URIs \[TS 33\.180 §5\.2\.8\.2\.3\]$/m);
 });
 
 test('mcx serve --key-store --tls-port: listening lines; a CSK upload over TLS and over TCP gets 200', { timeout: 180_000 }, async () => {
@@ -104,5 +113,45 @@ test('mcx serve --key-store --tls-port: listening lines; a CSK upload over TLS a
     const res = await client.request(req, { transport, host: '127.0.0.1', port, servername: 'localhost' });
     assert.equal(res.status, 200, `${transport}: ${headerValue(res, 'Warning') ?? ''}`);
     assert.equal(keys.confirmCsk(res), true);
+  }
+});
+
+test('mcx serve --krr: a CSK upload from a KMS not accepted for the user gets a 488 with a signed KRR the client verifies', { timeout: 180_000 }, async () => {
+  const signer = await createSelfSignedCertificate({ commonName: 'mcx-server.mcx.test' });
+  const krrDir = join(dir, 'krr');
+  rmSync(krrDir, { recursive: true, force: true });
+  mkdirSync(krrDir, { recursive: true });
+  writeFileSync(join(krrDir, 'key.pem'), signer.privateKeyPem);
+  writeFileSync(join(krrDir, 'cert.pem'), signer.certificatePem);
+  // Relative signer paths are read from the file's folder.
+  writeFileSync(join(krrDir, 'krr.json'), JSON.stringify({ initiatorKmsUris: [KMS_URI], users: { 'sip:dave@mcx.test': ['kms.migrated.test'] }, signer: { key: 'key.pem', certificate: 'cert.pem' } }));
+  redirecting = spawn(process.execPath, ['bin/mcsec.js', 'mcx', 'serve', '--data-dir', join(dir, 'mcx-krr'), '--key-store', join(dir, 'keys'), '--kms-uri', KMS_URI, '--mdsi', MDSI, '--port', '0', '--krr', join(krrDir, 'krr.json'), '--log-level', 'warn'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MCSEC_STORAGE_KEY: '' },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    redirecting?.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      const a = /listening on sip:127\.0\.0\.1:(\d+)\n/.exec(out);
+      if (a?.[1] !== undefined) resolve(Number(a[1]));
+    });
+    redirecting?.stderr?.setEncoding('utf8').on('data', (c: string) => (err += c));
+    redirecting?.on('exit', (code) => reject(new Error(`mcx serve exited ${code}: ${err}`)));
+  });
+  const keys = new McxClientKeys({ user: await world.userKeysOf('sip:dave@mcx.test'), server: { mdsi: MDSI }, krr: { trustedSigners: [signer.certificate] } });
+  const sip = await listenSip({ tcp: {} });
+  try {
+    const local = sip.address('tcp')?.port ?? 0;
+    const req = keys.registerRequest({ via: { transport: 'tcp', host: '127.0.0.1', port: local }, contact: `sip:dave@127.0.0.1:${local};transport=tcp` });
+    const res = await sip.request(req, { transport: 'tcp', host: '127.0.0.1', port });
+    assert.equal(res.status, 488, headerValue(res, 'Warning'));
+    assert.equal(headerValue(res, 'Content-Type'), 'application/vnd.3gpp.kmsredirectresponse+xml');
+    const r = keys.kmsRedirectOf(res);
+    assert.deepEqual([r?.krrCreatorUri, r?.initiatorKmsList, r?.receiverKmsList], [MDSI, ['kms.migrated.test'], 'ANY']);
+  } finally {
+    await sip.close();
   }
 });
