@@ -5,6 +5,9 @@
  * {"results":[{"op","mcsec_ms","peer","peer_ms","ratio"}]} on stdout.
  *
  * Each side makes its own keys outside the timed region; each timed call covers one operation.
+ * bench/srtp.ts (libsrtp), bench/mcx.ts (SIP parsing, XML protection against xmlsec1, a protected
+ * MESSAGE through the MCX server on loopback), bench/gms.ts and bench/kms.ts add their operations;
+ * --skip-mcx, --skip-gms and --skip-kms leave those out.
  * A missing peer is an error (the bench needs both sides to mean anything).
  */
 import { randomBytes } from 'node:crypto';
@@ -28,6 +31,7 @@ import { deriveUid, generateKeyId, keyPeriodNoAt } from '../src/crypto/index.js'
 import { kmsBench } from './kms.js';
 import { benchSrtp } from './srtp.js';
 import { benchGms } from './gms.js';
+import { benchMcx } from './mcx.js';
 
 interface Result {
   op: string;
@@ -256,6 +260,7 @@ async function main(): Promise<void> {
     await wolf.close();
   }
   results.push(...(await benchSrtp({ iterations: ITER, rounds: ROUNDS, log })));
+  if (!process.argv.includes('--skip-mcx')) results.push(...(await benchMcx({ log })));
   if (!process.argv.includes('--skip-gms')) results.push(...(await benchGms(log)));
   if (!process.argv.includes('--skip-kms')) results.push(...(await kmsBench(log)));
   if (json) {
