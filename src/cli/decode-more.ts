@@ -4,7 +4,8 @@
  *                                parts (application/mikey, or an SDP a=key-mgmt:mikey line) described
  *                                payload by payload, never a key; XML parts opened and their
  *                                signatures checked with --csk/--spk/--musik and --user
- *                                (TS 33.180 §9.3, decode-sip-keys.ts)
+ *                                (TS 33.180 §9.3, decode-sip-keys.ts); the KRR of a 488
+ *                                (Annex D.4.1) field by field
  *   decode krr <file|->          a KMS Redirect Response (TS 33.180 Annex D.4); `--verify` checks its
  *                                ECDSA signatures with the certificates it carries
  *   decode kms-request <file|->  a KmsRequest / SignedKmsRequest (Annex D.2.2)
@@ -13,7 +14,7 @@
  * Each takes `--json`. Errors are one line with code, field and clause (output.ts).
  */
 import type { Command } from 'commander';
-import { decodeKmsRequest, decodeKrr, verifyKrr, type KmsRedirectResponse } from '../formats/kms-xml/index.js';
+import { KRR_CONTENT_TYPE, decodeKmsRequest, decodeKrr, verifyKrr, type KmsRedirectResponse } from '../formats/kms-xml/index.js';
 import { decodeMikey, decodeMikeyInput, describeMikey, describeMikeyText } from '../formats/mikey/index.js';
 import { EAR_CONTENT_TYPE, decodeEar, earIdToString, type DecodedEar } from '../formats/ear/index.js';
 import { decodeSipBody, decodeSipMessage, headerValue, partMediaType, type MimePart } from '../formats/sip/index.js';
@@ -52,6 +53,7 @@ function describeEar(e: DecodedEar): Json {
 }
 
 const isEarPart = (part: MimePart): boolean => (headerValue(part, 'Content-Type') ?? '').toLowerCase().startsWith(EAR_CONTENT_TYPE);
+const isKrrPart = (part: MimePart, i: number): boolean => partMediaType(part, `sip.body.part${i}`).essence === KRR_CONTENT_TYPE;
 
 function describeKrr(k: KmsRedirectResponse): Json {
   return {
@@ -79,8 +81,9 @@ export function registerDecodeMore(decode: Command): void {
         const type = headerValue(p, 'Content-Type');
         const mikey = mikeyOf(p).map((b) => describeMikey(decodeMikey(b)));
         const ear = isEarPart(p) ? describeEar(decodeEar(p.body)) : undefined;
+        const krr = isKrrPart(p, i) ? describeKrr(decodeKrr(p.body)) : undefined;
         const x = xml[i];
-        return { index: i, contentType: type, octets: p.body.length, ...(mikey.length > 0 ? { mikey } : {}), ...(ear === undefined ? {} : { ear }), ...(x === undefined ? {} : { xml: x }) };
+        return { index: i, contentType: type, octets: p.body.length, ...(mikey.length > 0 ? { mikey } : {}), ...(ear === undefined ? {} : { ear }), ...(krr === undefined ? {} : { krr }), ...(x === undefined ? {} : { xml: x }) };
       });
       if (o.json === true) {
         printLine(JSON.stringify({
@@ -96,6 +99,7 @@ export function registerDecodeMore(decode: Command): void {
         printLine(`part ${i}: ${headerValue(p, 'Content-Type') ?? '(no type)'}, ${p.body.length} octets`);
         for (const b of mikeyOf(p)) for (const line of describeMikeyText(decodeMikey(b))) printLine(`  ${line}`);
         if (isEarPart(p)) printLine(`  EAR ${JSON.stringify(describeEar(decodeEar(p.body)))}`);
+        if (isKrrPart(p, i)) printLine(`  KRR ${JSON.stringify(describeKrr(decodeKrr(p.body)))}`);
         const x = xml[i];
         if (x !== undefined) for (const line of describeXmlReportText(x)) printLine(`  ${line}`);
       });

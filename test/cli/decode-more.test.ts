@@ -85,6 +85,13 @@ test('decode krr --verify --json: a nested signed KRR with both signers; tamperi
   const t = run(['decode', 'krr', file('t.xml', outer.replace('kms.ok', 'kms.evil')), '--verify']);
   assert.equal(t.code, 1);
   assert.match(t.stderr, /^mcsec: ERR_SIGNATURE krr\.Signature/);
+  // The same KRR as the body of a 488 (Annex D.4.1), read by decode sip.
+  const res = `SIP/2.0 488 Not Acceptable Here\r\nVia: SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bK9\r\nFrom: <sip:i@x>;tag=1\r\nTo: <sip:i@x>;tag=2\r\n` +
+    `Call-ID: c9@x\r\nCSeq: 1 REGISTER\r\nContent-Type: application/vnd.3gpp.kmsredirectresponse+xml\r\nContent-Length: ${Buffer.byteLength(outer)}\r\n\r\n${outer}`;
+  const s = run(['decode', 'sip', file('488.sip', res), '--json']);
+  assert.equal(s.code, 0, s.stderr);
+  const sip = JSON.parse(s.stdout) as { status: number; parts: { krr?: { krrCreatorUri: string; receiverKmsList: string[] } }[] };
+  assert.deepEqual([sip.status, sip.parts[0]?.krr?.krrCreatorUri, sip.parts[0]?.krr?.receiverKmsList], [488, 'sip:p2@x', ['kms.ok']]);
 });
 
 test('decode kms-request --json: the D.2.2 fields under their Annex D names', () => {
