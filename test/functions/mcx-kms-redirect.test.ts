@@ -115,6 +115,22 @@ test('a migrated user\'s CSK upload over SIP/TCP: 488 with a signed KRR (Case A:
   assert.equal(plain.kmsRedirectOf(res)?.selectedKmsUri, undefined);
 });
 
+test('no KRR is made about somebody else: an upload whose IDRi is not the request\'s user is refused (403), no body', async () => {
+  const keys = new McxClientKeys({ user: keysOf(BOB), server: { mdsi: MDSI } });
+  const sip = await listenSip({ tcp: {} });
+  try {
+    const port = sip.address('tcp')?.port ?? 0;
+    // Bob's upload (IDRi Bob) under Alice's SIP identity, for whom his KMS is not accepted.
+    const req = keys.registerRequest({ via: { transport: 'tcp', host: '127.0.0.1', port }, contact: `sip:alice@127.0.0.1:${port};transport=tcp`, impu: ALICE });
+    const res = await sip.request(req, { transport: 'tcp', host: '127.0.0.1', port: server.address('tcp')?.port ?? 0 });
+    assert.equal(res.status, 403);
+    assert.match(headerValue(res, 'Warning') ?? '', /ERR_FORBIDDEN mikey\.IDRi/);
+    assert.equal(kmsRedirectOf(res), undefined);
+  } finally {
+    await sip.close();
+  }
+});
+
 test('a user whose KMS is accepted registers as before (200, CSK stored)', async () => {
   const keys = new McxClientKeys({ user: keysOf(BOB), server: { mdsi: MDSI }, krr: { trustedSigners: [signer.certificate] } });
   const res = await register(BOB, keys);

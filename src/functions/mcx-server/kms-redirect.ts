@@ -18,14 +18,18 @@
  *     "signer": { "key": "krr-key.pem", "certificate": "krr-cert.pem" } }   optional (unsigned)
  *
  * `checkInitiatorKms` throws a KmsRedirectError (formats/sip/kms-redirect.ts) carrying the KRR;
- * the SIP glue answers it with `kmsRedirectResponse` (a 488, Annex D.4.1).
+ * the SIP glue answers it with `kmsRedirectResponse` (a 488, Annex D.4.1). The message's signature
+ * cannot be checked (its KMS is the one not accepted), so a KRR is only made for an IDRi that is
+ * the request's own user (a hidden IDRi, §E.7, stands for that user): nobody gets a KRR signed by
+ * the server about another user.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { ConfigError, ErrorCode, FormatError } from '../../errors/index.js';
+import { ConfigError, ErrorCode, FormatError, PolicyError } from '../../errors/index.js';
 import { encodeKrr, type KrrSigner } from '../../formats/kms-xml/index.js';
 import { IdRole, PayloadType, decodeMikey } from '../../formats/mikey/index.js';
 import { KmsRedirectError } from '../../formats/sip/index.js';
 import { fromUtf8 } from '../../util/index.js';
+import { sameIdentity } from './authorised-identity.js';
 
 /** Which initiator KMSs the server accepts, and how it signs its KRRs. */
 export interface KmsRedirectPolicy {
@@ -123,6 +127,10 @@ export function checkInitiatorKms(iMessage: Uint8Array, o: { readonly userUri: s
   if (id.kmsi === undefined) throw new FormatError(ErrorCode.BAD_VALUE, { field: 'mikey.IDRkmsi', rule: 'is required', clause: 'TS 33.180 §E.4.1' });
   const acceptable = o.policy.users.get(o.userUri) ?? o.policy.initiatorKmsUris;
   if (acceptable.includes(id.kmsi)) return;
+  // A KRR speaks for the request's user only: an IDRi naming somebody else gets no KRR (§5.4, §E.4.1).
+  if (id.idri !== undefined && !sameIdentity(id.idri, o.userUri)) {
+    throw new PolicyError(ErrorCode.FORBIDDEN, { field: 'mikey.IDRi', rule: 'the initiator must be the MC service user ID the SIP request is made under', clause: 'TS 33.180 §5.4, §E.4.1' });
+  }
   const krr = encodeKrr(
     {
       krrCreatorUri: o.policy.creatorUri ?? o.mdsi,
