@@ -27,6 +27,7 @@ import { MemoryReplayCache } from '../formats/mikey/index.js';
 import { KyselyKmsStore, RedisReplayCache, SecretBox, STORAGE_KEY_ENV, loadStorageKey, openDatabase } from '../store/index.js';
 import { KyselyMcxStore } from '../store/mcx-store.js';
 import {
+  McxMessaging,
   McxServerService,
   decodeKmsRedirectConfig,
   decodeSpkConfig,
@@ -60,6 +61,9 @@ interface ServeOptions extends TokenOptions {
   readonly krr?: string;
   readonly redis?: string;
   readonly requestWindow: string;
+  readonly xmlIntegrity: string;
+  readonly localDomain?: string[];
+  readonly ear?: boolean;
   readonly logLevel: string;
 }
 
@@ -151,10 +155,14 @@ export function registerMcxCommands(program: Command): void {
     .option('--jwks <file|url>', "the IdMS's JSON Web Key Set")
     .option('--jwks-ca <pem>', 'CA certificate to trust for an https JWKS URL')
     .option('--require-access-token', 'refuse a registration or PUBLISH without a valid access token (needs --issuer)')
+    .option('--xml-integrity <mode>', 'protected MESSAGE / INFO: XML bodies must come signed (required) or are checked when signed (if-present) (§9.3.5)', 'required')
+    .option('--local-domain <host...>', "this MC system's domains; requests from others are cross-domain: SPK-protected, EAR required (default: the MDSI's host)")
+    .option('--ear', 'check EARs on MESSAGE / INFO: required across domains, verified when present (§9.6.2.3, §9.6.5.4)')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o: ServeOptions) => {
       const logger = pino({ level: o.logLevel, base: { fn: 'mcx' } });
       if (!/^\d{1,6}$/.test(o.requestWindow) || Number(o.requestWindow) < 1) throw usage('--request-window', 'must be a positive integer of seconds');
+      if (o.xmlIntegrity !== 'required' && o.xmlIntegrity !== 'if-present') throw usage('--xml-integrity', 'must be required or if-present');
       const krrFile = o.krr;
       const kmsRedirect =
         krrFile === undefined ? undefined : decodeKmsRedirectConfig(readFile(krrFile, '--krr'), (p, field) => readFile(isAbsolute(p) ? p : join(dirname(krrFile), p), field));
@@ -196,7 +204,14 @@ export function registerMcxCommands(program: Command): void {
             : { port: tlsPort, ...(await loadOrCreateTls({ dataDir: o.dataDir, certFile: o.tlsCert, keyFile: o.tlsKey, hostnames: [o.host] })) };
         const bound = await listen(o.host, sipPort, tls);
         endpoint = bound.endpoint;
-        serveMcxSip(endpoint, service, { log: (e) => logger.info(e, e.op) });
+        // §9.3: protected MESSAGE / INFO (protected-message.ts); EARs when asked (§9.6).
+        const messaging = new McxMessaging({
+          service,
+          integrity: o.xmlIntegrity === 'if-present' ? 'if-present' : 'required',
+          ...(o.localDomain === undefined ? {} : { localDomains: o.localDomain }),
+          ...(o.ear === true ? { ears: { trustedKms: (u: string) => keys.trustedKms(u), replayCache } } : {}),
+        });
+        serveMcxSip(endpoint, service, { messaging, log: (e) => logger.info(e, e.op) });
         endpoint.on('protocolError', (err, peer) => logger.warn({ op: 'protocol-error', code: err.code, field: err.field, transport: peer.transport }, 'dropped'));
         const host = o.host.includes(':') ? `[${o.host}]` : o.host;
         logger.info({ mdsi: o.mdsi, kmsUri, store: database.location, spks, tlsCert: tls?.certPath }, 'mcx ready');

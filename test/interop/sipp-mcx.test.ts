@@ -5,7 +5,10 @@
  * I_MESSAGEs the test made beforehand with a user's KMS-issued keys and hands to SIPp in an -inf
  * CSV. Every valid upload must get a 200 and be stored for its client; tampered uploads must get a
  * 403 and leave nothing stored; and the check is live: valid uploads run against the "expect 403"
- * scenario must fail. SIPp's exit code and its statistics file decide. A missing sipp fails the run.
+ * scenario must fail. Then protected signalling (test/fixtures/sipp/mcx-protected-message.xml):
+ * each call uploads a CSK and sends a MESSAGE whose mcptt-info is encrypted and signed under it
+ * (§9.3.4, §9.3.5): 200; with one octet of ciphertext changed: 403; under a CSK never uploaded:
+ * 488. SIPp's exit code and its statistics file decide. A missing sipp fails the run.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,10 +23,13 @@ import { McxClientKeys } from '../../src/client/mcx-client-keys.js';
 import { userKeys, type UserKeySet } from '../../src/client/mcx-user-keys.js';
 import { KyselyKmsStore, SecretBox, loadStorageKey, openDatabase } from '../../src/store/index.js';
 import { KyselyMcxStore } from '../../src/store/mcx-store.js';
+import { ContentType, headerValue } from '../../src/formats/sip/index.js';
+import { MCPTT_INFO_POLICY, protectSipXmlBodies } from '../../src/formats/xmlenc/index.js';
 import { toBase64 } from '../../src/util/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const template = readFileSync(fileURLToPath(new URL('../fixtures/sipp/mcx-csk-register.xml', import.meta.url)), 'utf8');
+const messageTemplate = readFileSync(fileURLToPath(new URL('../fixtures/sipp/mcx-protected-message.xml', import.meta.url)), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'mcsec-sipp-mcx-'));
 const data = join(dir, 'mcx');
 const KMS = 'kms.mcx.test';
@@ -94,17 +100,17 @@ interface SippRun {
   readonly output: string;
 }
 
-/** Runs sipp with the scenario expecting `expect`, the CSV of uploads, to completion. */
-async function runSipp(name: string, flag: 'u1' | 't1', expect: number, uploads: readonly Uint8Array[]): Promise<SippRun> {
+/** Runs sipp with the scenario expecting `expect`, the CSV of uploads (or other `rows`), to completion. */
+async function runSipp(name: string, flag: 'u1' | 't1', expect: number, uploads: readonly Uint8Array[], o: { readonly template?: string; readonly rows?: readonly string[] } = {}): Promise<SippRun> {
   const scenario = join(dir, `${name}.xml`);
-  writeFileSync(scenario, template.replaceAll('@EXPECT@', String(expect)));
+  writeFileSync(scenario, (o.template ?? template).replaceAll('@EXPECT@', String(expect)));
   const csv = join(dir, `${name}.csv`);
-  writeFileSync(csv, `SEQUENTIAL\n${uploads.map((u) => `${toBase64(u)};${ALICE}`).join('\n')}\n`);
+  writeFileSync(csv, `SEQUENTIAL\n${(o.rows ?? uploads.map((u) => `${toBase64(u)};${ALICE}`)).join('\n')}\n`);
   const stats = join(dir, `${name}-stats.csv`);
   const errors = join(dir, `${name}-errors.log`);
   const child = spawn(
     'sipp',
-    [`127.0.0.1:${port}`, '-sf', scenario, '-inf', csv, '-t', flag, '-i', '127.0.0.1', '-m', String(uploads.length), '-r', '20', '-l', '5', '-nostdin', '-timeout', '60s', '-timeout_error', '-trace_stat', '-stf', stats, '-trace_err', '-error_file', errors],
+    [`127.0.0.1:${port}`, '-sf', scenario, '-inf', csv, '-t', flag, '-i', '127.0.0.1', '-m', String(o.rows?.length ?? uploads.length), '-r', '20', '-l', '5', '-nostdin', '-timeout', '60s', '-timeout_error', '-trace_stat', '-stf', stats, '-trace_err', '-error_file', errors],
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -181,6 +187,63 @@ test('the scenario check is live: valid uploads run against the 403 scenario fai
   sippVersion();
   const u = uploads(CALLS);
   const run = await runSipp('live-u1', 'u1', 403, u.iMessages);
+  assert.notEqual(run.code, 0, run.output);
+  assert.equal(run.successful, 0, run.output);
+  assert.equal(run.failed, CALLS, run.output);
+});
+
+/** The mcptt-info of the protected MESSAGEs: one line, no ';' (the CSV separator). */
+const INFO = `<?xml version="1.0" encoding="UTF-8"?><mcpttinfo xmlns="urn:3gpp:ns:mcpttInfo:1.0"><mcptt-Params><mcptt-access-token><mcpttString>eyJhbGciOiJFUzI1NiJ9.e30.c2ln</mcpttString></mcptt-access-token><mcptt-calling-user-id><mcpttURI>${ALICE}</mcpttURI></mcptt-calling-user-id><mcptt-called-party-id><mcpttURI>sip:bob@mcx.test</mcpttURI></mcptt-called-party-id></mcptt-Params></mcpttinfo>`;
+
+/**
+ * CSV rows of protected-MESSAGE calls: a fresh CSK upload, and the mcptt-info encrypted and
+ * signed under that CSK (or, with `foreign`, under another CSK never uploaded), `change`d after.
+ */
+function protectedRows(n: number, o: { readonly change?: (xml: string) => string; readonly foreign?: boolean } = {}): string[] {
+  return Array.from({ length: n }, () => {
+    const u = alice.createCskUpload();
+    const k = o.foreign === true ? alice.createCskUpload() : u;
+    const [info, sigs] = protectSipXmlBodies([{ contentType: ContentType.MCPTT_INFO, xml: INFO, policy: MCPTT_INFO_POLICY }], {
+      key: { xpk: k.csk, xpkId: k.cskId, purpose: 'CSK', mcServiceUserId: ALICE },
+      contentIdDomain: 'mcx.test',
+    });
+    assert.ok(info !== undefined && sigs !== undefined);
+    const xml = new TextDecoder().decode(info.body);
+    assert.ok(!/[\r\n;]/.test(xml), 'the protected body fits one CSV field');
+    const cid = (headerValue(info, 'Content-ID') ?? '').replace(/^<|>$/g, '');
+    return [toBase64(u.iMessage), ALICE, (o.change ?? ((x: string) => x))(xml), cid, toBase64(sigs.body)].join(';');
+  });
+}
+
+/** One octet of the first CipherValue changed. */
+const flipCipher = (xml: string): string => xml.replace(/<xenc:CipherValue>(.)/, (_, c: string) => `<xenc:CipherValue>${c === 'A' ? 'B' : 'A'}`);
+
+for (const [transport, flag] of [
+  ['udp', 'u1'],
+  ['tcp', 't1'],
+] as const) {
+  test(`sipp protected MESSAGE over ${transport.toUpperCase()} (-t ${flag}): CSK upload then a MESSAGE encrypted and signed under it: ${CALLS} calls get 200`, { timeout: 180_000 }, async () => {
+    const version = sippVersion();
+    const run = await runSipp(`msg-ok-${flag}`, flag, 200, [], { template: messageTemplate, rows: protectedRows(CALLS) });
+    assert.equal(run.code, 0, `${version} exit code\n${run.output}`);
+    assert.equal(run.successful, CALLS, run.output);
+    assert.equal(run.failed, 0, run.output);
+  });
+
+  test(`sipp protected MESSAGE over ${transport.toUpperCase()} (-t ${flag}): a changed ciphertext gets 403, a CSK never uploaded 488`, { timeout: 180_000 }, async () => {
+    const version = sippVersion();
+    const tampered = await runSipp(`msg-tampered-${flag}`, flag, 403, [], { template: messageTemplate, rows: protectedRows(CALLS, { change: flipCipher }) });
+    assert.equal(tampered.code, 0, `${version} exit code\n${tampered.output}`);
+    assert.equal(tampered.successful, CALLS, tampered.output);
+    const foreign = await runSipp(`msg-foreign-${flag}`, flag, 488, [], { template: messageTemplate, rows: protectedRows(CALLS, { foreign: true }) });
+    assert.equal(foreign.code, 0, `${version} exit code\n${foreign.output}`);
+    assert.equal(foreign.successful, CALLS, foreign.output);
+  });
+}
+
+test('the protected-MESSAGE scenario check is live: good MESSAGEs run against the 403 scenario fail every call', { timeout: 180_000 }, async () => {
+  sippVersion();
+  const run = await runSipp('msg-live-u1', 'u1', 403, [], { template: messageTemplate, rows: protectedRows(CALLS) });
   assert.notEqual(run.code, 0, run.output);
   assert.equal(run.successful, 0, run.output);
   assert.equal(run.failed, CALLS, run.output);
