@@ -218,3 +218,21 @@ test('decode sip: an encrypted part without a signature, wrong key → ERR_DECRY
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^mcsec: ERR_DECRYPT sip\.body\.part0\.xml\.mcpttinfo\.mcptt-Params\.mcptt-access-token\.EncryptedData: .*\[TS 33\.180 §9\.3\.4\.2\]\n$/);
 });
+
+test('decode sip --spk --spk-id --user: a server-to-server body under an SPK (§9.2.3); an ID of another purpose is a usage error', () => {
+  const spkHex = 'ffeeddccbbaa99887766554433221100';
+  const key = { xpk: Buffer.from(spkHex, 'hex'), xpkId: 0x3765_4321, purpose: 'SPK' as const, mcServiceUserId: alice };
+  const info = protectXml(mcpttInfo, { key, policy: MCPTT_INFO_POLICY, wholeDocument: { messageType: 'GROUP CALL REQUEST' } });
+  const msg = `MESSAGE sip:mcx.partner.example SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK4\r\nMax-Forwards: 70\r\n` +
+    `From: <sip:mcx.example.org>;tag=4\r\nTo: <sip:mcx.partner.example>\r\nCall-ID: call-4@x\r\nCSeq: 1 MESSAGE\r\n` +
+    `Content-Type: application/vnd.3gpp.mcptt-info+xml\r\nContent-Length: ${Buffer.byteLength(info)}\r\n\r\n${info}`;
+  const f = file('s.sip', msg);
+  const r = run(['decode', 'sip', f, '--json', '--spk', spkHex, '--spk-id', '37654321', '--user', alice]);
+  assert.equal(r.code, 0, r.stderr);
+  const x = (JSON.parse(r.stdout) as { parts: { xml: { decryptedElements: string[]; messageType: string; xpkIds: string[]; plaintext: string } }[] }).parts[0]?.xml;
+  assert.deepEqual([x?.decryptedElements[0], x?.messageType, x?.xpkIds], ['xml', 'GROUP CALL REQUEST', ['37654321']]);
+  assert.match(x?.plaintext ?? '', /token-plaintext-42/);
+  const asCsk = run(['decode', 'sip', f, '--csk', spkHex, '--csk-id', '37654321', '--user', alice]);
+  assert.equal(asCsk.code, 2);
+  assert.match(asCsk.stderr, /^mcsec: ERR_USAGE --csk-id: must carry the purpose tag of a CSK \[TS 33\.180 Annex G\]\n$/);
+});
