@@ -53,6 +53,7 @@ export const testFiles = [
   'test/functions/mcx-access-token.test.ts',
   'test/functions/gms-i-message.test.ts',
   'test/functions/gms-e2e.test.ts',
+  'test/client/media-call.test.ts',
   'test/functions/gms-ear.test.ts',
   'test/functions/idms-server.test.ts',
   'test/functions/idms-token-exchange.test.ts',

@@ -5,6 +5,8 @@
  * it); every datagram received goes to `session.receive`, whose receipt (opened packet, or drop
  * reason) is handed to `onPacket`. The receive path never throws: the session counts a refused
  * packet, and an exception of `onPacket` or a socket error is counted here and goes no further.
+ * A socket may be opened before its session exists (a callee answers the SDP offer with its
+ * port, then makes the session): datagrams before `attach` are counted as unattached and dropped.
  */
 import dgram from 'node:dgram';
 import { ErrorCode, McsecError } from '../errors/index.js';
@@ -17,6 +19,8 @@ export interface MediaPeer {
 }
 
 export interface MediaSocketOptions {
+  /** The session whose packets these are (or `attach` it later). */
+  readonly session?: MediaSession;
   /** Address to bind (default 127.0.0.1) and port (default 0: any). */
   readonly host?: string;
   readonly port?: number;
@@ -26,23 +30,29 @@ export interface MediaSocketOptions {
 
 /** A session's UDP socket. */
 export class MediaSocket {
-  readonly session: MediaSession;
   readonly #socket: dgram.Socket;
+  #session: MediaSession | undefined;
   #listenerErrors = 0;
   #socketErrors = 0;
+  #unattached = 0;
 
-  private constructor(session: MediaSession, socket: dgram.Socket) {
-    this.session = session;
+  private constructor(socket: dgram.Socket, session: MediaSession | undefined) {
     this.#socket = socket;
+    this.#session = session;
   }
 
-  /** Binds a socket for `session` and starts receiving. */
-  static async open(session: MediaSession, o: MediaSocketOptions = {}): Promise<MediaSocket> {
+  /** Binds a socket (for `o.session`, or one attached later) and starts receiving. */
+  static async open(o: MediaSocketOptions = {}): Promise<MediaSocket> {
     const host = o.host ?? '127.0.0.1';
     const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    const ms = new MediaSocket(session, socket);
+    const ms = new MediaSocket(socket, o.session);
     socket.on('error', () => void ms.#socketErrors++);
     socket.on('message', (msg, rinfo) => {
+      const session = ms.#session;
+      if (session === undefined) {
+        ms.#unattached++;
+        return;
+      }
       const receipt = session.receive(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength).slice());
       if (o.onPacket === undefined) return;
       try {
@@ -61,15 +71,27 @@ export class MediaSocket {
     return ms;
   }
 
+  /** The session packets go to and come from. */
+  get session(): MediaSession {
+    if (this.#session === undefined) throw new McsecError(ErrorCode.CONFIG, { field: 'media.socket.session', rule: 'no session is attached yet' });
+    return this.#session;
+  }
+
+  /** Gives the socket its session (once). */
+  attach(session: MediaSession): void {
+    if (this.#session !== undefined) throw new McsecError(ErrorCode.CONFIG, { field: 'media.socket.session', rule: 'a session is attached already' });
+    this.#session = session;
+  }
+
   /** Where this socket receives. */
   get local(): MediaPeer {
     const a = this.#socket.address();
     return { address: a.address, port: a.port };
   }
 
-  /** Exceptions of `onPacket` and socket errors, counted. */
-  get errors(): { readonly listener: number; readonly socket: number } {
-    return { listener: this.#listenerErrors, socket: this.#socketErrors };
+  /** Exceptions of `onPacket`, socket errors and datagrams before a session was attached. */
+  get errors(): { readonly listener: number; readonly socket: number; readonly unattached: number } {
+    return Object.freeze({ listener: this.#listenerErrors, socket: this.#socketErrors, unattached: this.#unattached });
   }
 
   /** Protects an RTP packet once and sends it to each peer; resolves with the SRTP packet. */
