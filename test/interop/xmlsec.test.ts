@@ -15,6 +15,9 @@
  *   5. §9.3.4.3 URI attribute encryption is not XML Encryption, so xmlsec1 cannot read an encrypted
  *      URI as such: its AES-128-GCM primitive (96-bit IV, ciphertext || tag, no AAD, the §F.1.4 key)
  *      is checked by handing xmlsec1 the same octets as an aes128-gcm EncryptedData.
+ *   6. a whole SIP body as the MCX server and client send it (protectSipXmlBodies: XML bodies with
+ *      Content-IDs and one signatures body): xmlsec1 verifies every signature and decrypts every
+ *      body; and openSipXmlBodies opens bodies xmlsec1 encrypted and signed.
  * A missing xmlsec1 fails the run (install: apt-get install -y xmlsec1).
  */
 import { test } from 'node:test';
@@ -34,6 +37,8 @@ import {
   XmlProtectionAlgorithm,
   decodeEncryptedUri,
   encodeXpkId,
+  openSipXmlBodies,
+  protectSipXmlBodies,
   protectXml,
   signXmlBodies,
   unprotectXml,
@@ -233,4 +238,70 @@ test('§9.3.4.3 URI attributes: no xmlsec1 counterpart (not XML Encryption); the
   const r = xmlsec1(['decrypt', `--aeskey:${keyName}`, confKey, file('uri.xml', wrapped)]);
   assert.ok(r.ok, `xmlsec1 decrypt failed: ${r.err}`);
   assert.match(r.out, /<uri>sip:somebody@mcptt\.org<\/uri>/);
+});
+
+// A whole SIP body as the MCX server and the client SDK send it (sip-xml-bodies.ts, §9.3.4 + §9.3.5):
+// several XML bodies, each with a Content-ID, and one signatures body pointing at them.
+const resourceLists = `<?xml version="1.0" encoding="UTF-8"?>
+<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists"><list><entry uri="sip:bob@example.org"/></list></resource-lists>
+`;
+
+test('xmlsec1 verifies and decrypts the XML bodies of a protected SIP MESSAGE (protectSipXmlBodies): every signature by its cid:, every body', () => {
+  const parts = protectSipXmlBodies(
+    [
+      { contentType: 'application/vnd.3gpp.mcptt-info+xml', xml: mcpttInfo, policy: MCPTT_INFO_POLICY },
+      { contentType: 'application/resource-lists+xml', xml: resourceLists, wholeDocument: { messageType: 'MCPTT private call request' } },
+    ],
+    { key: sender, contentIdDomain: 'alice.example.org' },
+  );
+  assert.equal(parts.length, 3);
+  const [infoPart, listPart, sigPart] = parts;
+  assert.ok(infoPart !== undefined && listPart !== undefined && sigPart !== undefined);
+  const cid = (p: { headers: readonly { name: string; value: string }[] }): string => (p.headers.find((h) => h.name === 'Content-ID')?.value ?? '').replace(/^<|>$/g, '');
+  const infoFile = file('msg-info.xml', infoPart.body);
+  const listFile = file('msg-list.xml', listPart.body);
+  const maps = [`--url-map:cid:${cid(infoPart)}`, infoFile, `--url-map:cid:${cid(listPart)}`, listFile];
+  const sigs = file('msg-sigs.xml', sigPart.body);
+  for (const n of [1, 2]) {
+    const r = xmlsec1(['verify', `--hmackey:${keyName}`, intKey, ...maps, '--node-xpath', `(//*[local-name()='Signature'])[${n}]`, sigs]);
+    assert.ok(r.ok, `xmlsec1 did not verify signature ${n} of the MESSAGE: ${r.err}`);
+  }
+  // the signatures cover the bodies as sent: a body swapped for the other fails
+  const swapped = [`--url-map:cid:${cid(infoPart)}`, listFile, `--url-map:cid:${cid(listPart)}`, infoFile];
+  assert.equal(xmlsec1(['verify', `--hmackey:${keyName}`, intKey, ...swapped, '--node-xpath', "(//*[local-name()='Signature'])[1]", sigs]).ok, false);
+  assert.equal(canonical(xmlsecDecryptAll(new TextDecoder().decode(infoPart.body), [`--aeskey:${keyName}`, confKey], 'msg-info')), canonical(mcpttInfo));
+  assert.equal(canonical(xmlsecDecryptAll(new TextDecoder().decode(listPart.body), [`--aeskey:${keyName}`, confKey], 'msg-list')), canonical(resourceLists));
+});
+
+test('openSipXmlBodies opens a MESSAGE body xmlsec1 encrypted and signed (element contents, a whole document, HMAC signatures by cid:)', () => {
+  const content = file('sip-tpl-content.xml', template('Content'));
+  let info = mcpttInfo;
+  for (const [i, name] of ['mcptt-access-token', 'mcptt-calling-user-id', 'mcptt-called-party-id', 'mcptt-calling-group-id'].entries()) {
+    const r = xmlsec1(['encrypt', `--aeskey:${keyName}`, confKey, '--xml-data', file(`sip-theirs-${i}.xml`, info), '--node-name', `urn:3gpp:ns:mcpttInfo:1.0:${name}`, content]);
+    assert.ok(r.ok, `xmlsec1 encrypt failed: ${r.err}`);
+    info = r.out;
+  }
+  const whole = xmlsec1(['encrypt', `--aeskey:${keyName}`, confKey, '--xml-data', file('sip-theirs-list.xml', resourceLists), '--node-name', 'urn:ietf:params:xml:ns:resource-lists:resource-lists', file('sip-tpl-element.xml', template('Element'))]);
+  assert.ok(whole.ok, `xmlsec1 encrypt (Element) failed: ${whole.err}`);
+  const list = whole.out;
+  const ids = ['info.1@alice.example.org', 'list.1@alice.example.org'];
+  const sig = (id: string): string => `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="${XmlProtectionAlgorithm.EXC_C14N}"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#hmac-sha256"/><ds:Reference URI="cid:${id}"><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:KeyName>${keyName}</ds:KeyName></ds:KeyInfo></ds:Signature>`;
+  let sigs = `<?xml version="1.0" encoding="UTF-8"?>\n<signatures xmlns="urn:3gpp:ns:mcpttSignedDoc:1.0">${ids.map(sig).join('')}</signatures>\n`;
+  const maps = [`--url-map:cid:${ids[0] ?? ''}`, file('sip-their-info.xml', info), `--url-map:cid:${ids[1] ?? ''}`, file('sip-their-list.xml', list)];
+  for (const n of [1, 2]) {
+    const r = xmlsec1(['sign', `--hmackey:${keyName}`, intKey, ...maps, '--node-xpath', `(//*[local-name()='Signature'])[${n}]`, file(`sip-their-sigs-${n}.xml`, sigs)]);
+    assert.ok(r.ok, `xmlsec1 sign failed: ${r.err}`);
+    sigs = r.out;
+  }
+  const part = (type: string, id: string | undefined, body: string): { headers: { name: string; value: string }[]; body: Uint8Array } => ({
+    headers: [{ name: 'Content-Type', value: type }, ...(id === undefined ? [] : [{ name: 'Content-ID', value: `<${id}>` }])],
+    body: new TextEncoder().encode(body),
+  });
+  const parts = [part('application/vnd.3gpp.mcptt-info+xml', ids[0], info), part('application/resource-lists+xml', ids[1], list), part('application/vnd.3gpp.mcptt-signed+xml', undefined, sigs)];
+  const opened = openSipXmlBodies(parts, { keys, integrity: 'required', required: { 'application/vnd.3gpp.mcptt-info+xml': MCPTT_INFO_POLICY } });
+  assert.equal(opened.signed, true);
+  assert.equal(canonical(opened.bodies[0]?.xml ?? ''), canonical(mcpttInfo));
+  assert.equal(canonical(opened.bodies[1]?.xml ?? ''), canonical(resourceLists));
+  // xmlsec1's signature over the list does not vouch for a changed list
+  assert.throws(() => openSipXmlBodies([parts[0]!, part('application/resource-lists+xml', ids[1], `${list} `), parts[2]!], { keys, integrity: 'required' }), { code: 'ERR_SIGNATURE' });
 });
