@@ -11,38 +11,23 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import pino from 'pino';
-import { ClientKeyStore, KmsClient } from '../../src/client/index.js';
-import { GroupManagementClient } from '../../src/client/gmc.js';
-import type { StoredGmk } from '../../src/client/gmk-store.js';
 import { deriveGukId, deriveUserSalt, generateKeyId, SakkePublicKey } from '../../src/crypto/index.js';
 import { SakkeBatchEncapsulator } from '../../src/crypto/sakke-batch.js';
-import { AccessTokenVerifier } from '../../src/functions/authz/index.js';
-import { KmsService, buildKmsServer, initDomain } from '../../src/functions/kms/index.js';
 import {
-  GmsService,
-  GmsSip,
-  InlineFanOut,
   contactDestination,
   createGmkIMessages,
-  installGmsIdentity,
   signingIdentity,
   warningCode,
   type GmkDelivery,
   type GmkSender,
 } from '../../src/functions/gms/index.js';
 import { ContentType, createSipRequest } from '../../src/formats/sip/index.js';
-import { KyselyGmsStore, KyselyKmsStore, SecretBox, openDatabase, type StoreDatabase } from '../../src/store/index.js';
-import { loadOrCreateTls } from '../../src/transport/http/index.js';
-import { listenSip, type SipEndpoint, type SipTransport } from '../../src/transport/sip/index.js';
+import type { KyselyGmsStore } from '../../src/store/index.js';
+import { listenSip, type SipTransport } from '../../src/transport/sip/index.js';
+import { gmsWorld, waitForGmk, type GmsWorld, type WorldGms, type WorldMember } from '../helpers/gms-world.js';
 
 const KMS = 'kms.example.org';
-const ISSUER = 'https://idms.example.org';
 const GMS_A = 'sip:gms-a@example.org';
 const GMS_B = 'sip:gms-b@partner.example.org';
 const ALICE = 'sip:alice@example.org';
@@ -52,19 +37,6 @@ const CAROL = 'sip:carol@partner.example.org';
 const GROUP = 'sip:fire@example.org';
 const GROUP_VIDEO = 'sip:fire-video@example.org';
 const SPAN = 'sip:spanning@example.org';
-
-const dir = mkdtempSync(join(tmpdir(), 'mcsec-gms-e2e-'));
-const idms = await generateKeyPair('ES256');
-const jwk = { ...(await exportJWK(idms.publicKey)), kid: 'idms-1', alg: 'ES256' };
-// The IdMS stand-in: a token naming the user (or the GMS Server URI) as its MC service ID.
-const token = (uri: string): Promise<string> =>
-  new SignJWT({ mcptt_id: uri, scope: 'openid 3gpp:mc:ptt_key_management_service' })
-    .setProtectedHeader({ alg: 'ES256', kid: 'idms-1' })
-    .setIssuer(ISSUER)
-    .setAudience('mcsec-kms')
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(idms.privateKey);
 
 /** Records every message the GMS hands to SIP (to replay and tamper with them). */
 class Recorder implements GmkSender {
@@ -79,36 +51,17 @@ class Recorder implements GmkSender {
   }
 }
 
-interface Gms {
-  readonly service: GmsService;
-  readonly store: KyselyGmsStore;
-  readonly endpoint: SipEndpoint;
+interface Gms extends WorldGms {
   readonly recorder: Recorder;
-  readonly database: StoreDatabase;
 }
 
-interface Member {
-  readonly uri: string;
-  readonly gmc: GroupManagementClient;
-  readonly endpoint: SipEndpoint;
-}
+type Member = WorldMember;
 
-const waitFor = (gmc: GroupManagementClient, pred: (g: StoredGmk) => boolean, ms = 30_000): Promise<StoredGmk> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no GMK arrived')), ms);
-    const on = (g: StoredGmk): void => {
-      if (!pred(g)) return;
-      clearTimeout(timer);
-      gmc.off('gmk', on);
-      resolve(g);
-    };
-    gmc.on('gmk', on);
-  });
+const waitFor = waitForGmk;
 
 describe('GMS end to end on loopback', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
-  let kmsUrl = '';
-  let caPem = '';
+  let world: GmsWorld;
   let gmsA: Gms;
   let gmsB: Gms;
   const members = new Map<string, Member>();
@@ -119,59 +72,21 @@ describe('GMS end to end on loopback', () => {
   };
 
   async function startGms(uri: string): Promise<Gms> {
-    const database = openDatabase(undefined, { dataDir: join(dir, uri.replace(/\W/g, '_')) });
-    const store = await KyselyGmsStore.open(database, new SecretBox(new Uint8Array(randomBytes(32))));
-    // The GMS is a KMS client (§5.7.2 step 0): init, keyprov, certcache through the SDK.
-    const client = new KmsClient({ kmsUrl, allowedKmsUris: [KMS], userUri: uri, accessToken: await token(uri), caPem });
-    const certificate = await client.init();
-    const { keySets } = await client.keyProv(certificate);
-    await installGmsIdentity(store, uri, { certificate, keySets, externalCertificates: await client.certCache() });
-    const endpoint = await listenSip({ udp: {}, tcp: {} });
-    const fanOut = new InlineFanOut({ pointWindow: 6, gtWindow: 6 });
-    const sip = new GmsSip({ endpoint, gmsUri: uri });
-    const recorder = new Recorder(sip);
-    const service = new GmsService({ store, gmsUri: uri, kmsUri: KMS, fanOut, sender: recorder, gmkLifetime: 3600 });
-    sip.serve(service);
-    await service.warm();
-    cleanups.push(async () => {
-      await endpoint.close();
-      await database.close();
-    });
-    return { service, store, endpoint, recorder, database };
+    let recorder: Recorder | undefined;
+    const gms = await world.startGms(uri, { wrapSender: (sip) => (recorder = new Recorder(sip)) });
+    assert.ok(recorder !== undefined);
+    return { ...gms, recorder };
   }
 
   async function startMember(uri: string, transport: SipTransport, gms: Gms, gmsUri: string): Promise<Member> {
-    const keys = new ClientKeyStore(join(dir, 'clients', uri.replace(/\W/g, '_')), new Uint8Array(randomBytes(32)));
-    const client = new KmsClient({ kmsUrl, allowedKmsUris: [KMS], userUri: uri, accessToken: await token(uri), caPem });
-    await client.fetchAll(keys, { next: false });
-    const endpoint = await listenSip(transport === 'udp' ? { udp: {} } : { tcp: {} });
-    const port = gms.endpoint.address(transport)?.port ?? 0;
-    const gmc = new GroupManagementClient({ userUri: uri, kmsUri: KMS, keys, gmsUri, endpoint, registrar: { transport, host: '127.0.0.1', port } });
-    cleanups.push(async () => {
-      gmc.close();
-      await endpoint.close();
-    });
-    const m = { uri, gmc, endpoint };
+    const m = await world.startMember(uri, transport, gms, gmsUri);
     members.set(uri, m);
     return m;
   }
 
   before(async () => {
-    const kmsDb = openDatabase(undefined, { dataDir: join(dir, 'kms') });
-    const kmsStore = await KyselyKmsStore.open(kmsDb, new SecretBox(new Uint8Array(randomBytes(32))));
-    await initDomain(kmsStore, { kmsUri: KMS, userKeyPeriod: 2_419_200, userKeyOffset: 0 });
-    await kmsStore.addUsers(KMS, [GMS_A, GMS_B, ALICE, BOB, DAVE, CAROL].map((userUri) => ({ userUri })));
-    const verifier = new AccessTokenVerifier({ issuer: ISSUER, audience: 'mcsec-kms', jwks: { keys: { keys: [jwk] } } });
-    const tls = await loadOrCreateTls({ dataDir: join(dir, 'kms') });
-    const app = buildKmsServer({ service: new KmsService({ store: kmsStore, kmsUri: KMS, verifier }), tls, logger: pino({ level: 'silent' }) });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const addr = app.server.address();
-    kmsUrl = `https://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
-    caPem = tls.cert;
-    cleanups.push(async () => {
-      await app.close();
-      await kmsDb.close();
-    });
+    // The KMS (over HTTPS) provisions the GMSs and the users through the client SDK's KmsClient.
+    world = await gmsWorld({ users: [GMS_A, GMS_B, ALICE, BOB, DAVE, CAROL], kmsUri: KMS, userKeyPeriod: 2_419_200, prefix: 'mcsec-gms-e2e-' });
     gmsA = await startGms(GMS_A);
     gmsB = await startGms(GMS_B);
     await startMember(ALICE, 'udp', gmsA, GMS_A);
@@ -182,7 +97,7 @@ describe('GMS end to end on loopback', () => {
 
   after(async () => {
     for (const c of cleanups.reverse()) await c();
-    rmSync(dir, { recursive: true, force: true });
+    await world.close();
   });
 
   test('a REGISTER from a URI that is no member of any group is refused (404)', async () => {
