@@ -23,6 +23,7 @@ export const testFiles = [
   'test/formats/i-message-key-parameters.test.ts',
   'test/formats/kms-xml.test.ts',
   'test/formats/kms-encode.test.ts',
+  'test/formats/kms-signed-certificate.test.ts',
   'test/formats/srtp-codec.test.ts',
   'test/formats/srtp-context.test.ts',
   'test/formats/srtp-key-ring.test.ts',

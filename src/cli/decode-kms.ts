@@ -68,6 +68,7 @@ function certificateJson(c: KmsCertificate): Json {
     pubAuthKey: toHex(c.pubAuthKey),
     parameterSet: c.parameterSet,
     kmsDomainList: c.kmsDomainList,
+    migration: c.migration,
     signed: c.signed,
   };
 }
@@ -147,6 +148,7 @@ function certificateText(c: KmsCertificate, title: string, out: string[]): void 
   row('ParameterSet', c.parameterSet);
   row('KmsDomainList', c.kmsDomainList?.join(' '));
   row('SecurityGw', c.isSecurityGateway);
+  row('Migration', c.migration);
 }
 
 function newKeysText(k: KmsNewKeys, out: string[]): void {

@@ -170,10 +170,11 @@ export function registerKmsCommands(program: Command): void {
     .option('--tls-key <pem>', 'TLS private key')
     .option('--require-signed-requests', 'refuse KMS requests without the D.2.2 signature')
     .option('--require-trk', 'never send key material unwrapped (§5.3.3, public safety behind an HTTP proxy)')
+    .option('--no-sign-certificates', 'serve External KMS certificates unsigned (default: SignedKmsCertificate under the KSAK, D.3.5.1)')
     .option('--request-window <seconds>', 'accepted clock difference for request Time (D.2.2)', '30')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--redis <url>', 'Redis for the request replay cache shared by several instances (default: in memory)')
-    .action(async (o: StoreOptions & { redis?: string; port: string; host: string; issuer: string; audience: string[]; jwks: string; jwksCa?: string; tlsCert?: string; tlsKey?: string; requireSignedRequests?: boolean; requireTrk?: boolean; requestWindow: string; logLevel: string }) => {
+    .action(async (o: StoreOptions & { redis?: string; port: string; host: string; issuer: string; audience: string[]; jwks: string; jwksCa?: string; tlsCert?: string; tlsKey?: string; requireSignedRequests?: boolean; requireTrk?: boolean; signCertificates: boolean; requestWindow: string; logLevel: string }) => {
       const logger = pino({ level: o.logLevel, base: { fn: 'kms' } });
       const verifier = new AccessTokenVerifier({ issuer: o.issuer, audience: o.audience, jwks: jwksSource(o.jwks, o.jwksCa) });
       const { database, store } = await openStoreOf(o);
@@ -183,7 +184,7 @@ export function registerKmsCommands(program: Command): void {
         throw new ConfigError(ErrorCode.CONFIG, { field: '--kms-uri', rule: `no domain ${kmsUri} in ${database.location}: run mcsec kms init-domain` });
       }
       const replayCache = o.redis === undefined ? undefined : new RedisReplayCache(o.redis, 'mcsec:kms:replay:');
-      const service = new KmsService({ store, kmsUri, verifier, replayCache, requireSignedRequests: o.requireSignedRequests === true, requireTrk: o.requireTrk === true, requestWindowMs: int(o.requestWindow, '--request-window') * 1000 });
+      const service = new KmsService({ store, kmsUri, verifier, replayCache, requireSignedRequests: o.requireSignedRequests === true, requireTrk: o.requireTrk === true, signExternalCertificates: o.signCertificates, requestWindowMs: int(o.requestWindow, '--request-window') * 1000 });
       const tls = await loadOrCreateTls({ dataDir: o.dataDir, certFile: o.tlsCert, keyFile: o.tlsKey, hostnames: [o.host] });
       const app = buildKmsServer({ service, tls, logger });
       await app.listen({ port: int(o.port, '--port'), host: o.host });
@@ -210,8 +211,9 @@ export function registerKmsCommands(program: Command): void {
     .option('--ca <pem>', 'CA or self-signed KMS certificate to trust')
     .option('--data-dir <dir>', 'client key store folder', 'client-data')
     .option('--no-next', 'do not fetch the next key period ahead of time')
+    .option('--require-signed-certificates', 'refuse External KMS certificates that are not signed by the home KMS (D.3.5.1)')
     .option('--json', 'print one JSON object')
-    .action(async (o: { kms: string; token: string; user: string; kmsUri?: string[]; clientKeys?: string; ca?: string; dataDir: string; next: boolean; json?: boolean }) => {
+    .action(async (o: { kms: string; token: string; user: string; kmsUri?: string[]; clientKeys?: string; ca?: string; dataDir: string; next: boolean; requireSignedCertificates?: boolean; json?: boolean }) => {
       const read = (f: string, field: string): string => {
         try {
           return readFileSync(f, 'utf8');
@@ -243,6 +245,7 @@ export function registerKmsCommands(program: Command): void {
         userUri: o.user,
         accessToken: readAccessToken(o.token),
         caPem: o.ca === undefined ? undefined : read(o.ca, '--ca'),
+        requireSignedCertificates: o.requireSignedCertificates === true,
         trk: keys === undefined ? undefined : { id: keys.trkId, key: fromHex(keys.trk, '--client-keys.trk') },
         ink: keys?.inkId === undefined || keys.ink === undefined ? undefined : { id: keys.inkId, key: fromHex(keys.ink, '--client-keys.ink') },
       });
@@ -253,6 +256,8 @@ export function registerKmsCommands(program: Command): void {
         signature: r.signature,
         keyPeriods: r.keySets.map((k) => ({ keyPeriodNo: k.keyPeriodNo, userId: toHex(k.userId), validFrom: k.validFrom, validTo: k.validTo, rsk: 'valid', sskPvt: 'valid' })),
         externalKms: r.externalCertificates.map((c) => c.kmsUri),
+        migrationKms: r.externalCertificates.filter((c) => c.migration === true).map((c) => c.kmsUri),
+        signedCertificates: r.externalCertificates.filter((c) => c.signed).length,
         disagreements: r.disagreements,
         stored: o.dataDir,
       };

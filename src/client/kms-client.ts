@@ -25,6 +25,7 @@ import {
   encodeKmsRequest,
   openKmsResponse,
   toXsdDateTime,
+  verifyCertificateSignatures,
   type KmsCertificate,
   type KmsKeyContent,
   type KmsResponse,
@@ -50,6 +51,12 @@ export interface KmsClientOptions {
   /** The TrK with its TrK-ID, and the InK with its InK-ID, as distributed out of band (§5.3.3). */
   readonly trk?: { readonly id: string; readonly key: Uint8Array } | undefined;
   readonly ink?: { readonly id: string; readonly key: Uint8Array } | undefined;
+  /**
+   * Refuse External certificates that do not come as SignedKmsCertificates signed by the home KMS
+   * (D.3.5.1; default false: unsigned ones are taken from the authenticated home KMS as they are,
+   * while a signed one must always verify).
+   */
+  readonly requireSignedCertificates?: boolean | undefined;
   /** PEM of a CA (or the KMS's self-signed certificate) to trust besides the system ones. */
   readonly caPem?: string | undefined;
   readonly now?: (() => Date) | undefined;
@@ -78,6 +85,8 @@ const plainKey = (c: KmsKeyContent, field: string): Uint8Array => {
 export class KmsClient {
   readonly #o: KmsClientOptions;
   readonly #now: () => Date;
+  /** The text of the last response, for the checks that need the document (SignedKmsCertificate). */
+  #lastBody = '';
 
   constructor(o: KmsClientOptions) {
     this.#o = o;
@@ -111,6 +120,7 @@ export class KmsClient {
         clause: 'TS 33.180 Annex D.3.1',
       });
     }
+    this.#lastBody = answer.body;
     const { response } = openKmsResponse(answer.body, {
       trk: o.trk?.key,
       ink: o.ink?.key,
@@ -169,11 +179,23 @@ export class KmsClient {
     return { keySets, disagreements };
   }
 
-  /** certcache: the External KMS certificates (D.2.5). */
-  async certCache(): Promise<readonly KmsCertificate[]> {
+  /**
+   * certcache: the External KMS certificates (D.2.5). Every SignedKmsCertificate must verify with
+   * the PubAuthKey of the home certificate its KeyName names (its CertUri or KmsUri; D.3.5.1);
+   * with `requireSignedCertificates`, an unsigned one is refused. `home` is fetched when absent.
+   */
+  async certCache(home?: KmsCertificate): Promise<readonly KmsCertificate[]> {
+    const root = home ?? (await this.init());
     const r = await this.call('certcache');
     const m = r.kmsMessage;
     if (m === undefined || !('certCache' in m)) throw new PolicyError(ErrorCode.BAD_VALUE, { field: 'kmsResponse.KmsMessage', rule: 'must be a KmsCertCache', clause: 'TS 33.180 Annex D.3.1' });
+    const names = [root.certUri, root.kmsUri].filter((n): n is string => n !== undefined).map(normalise);
+    verifyCertificateSignatures(this.#lastBody, (keyName) => (names.includes(normalise(keyName)) ? root.pubAuthKey : undefined));
+    m.certCache.certificates.forEach((c, i) => {
+      if (!c.signed && this.#o.requireSignedCertificates === true) {
+        throw new PolicyError(ErrorCode.FORBIDDEN, { field: `kmsResponse.KmsCertCache.KmsCertificate[${i}]`, rule: 'must be a SignedKmsCertificate signed by the home KMS', clause: 'TS 33.180 Annex D.3.5.1' });
+      }
+    });
     return m.certCache.certificates;
   }
 
@@ -194,7 +216,7 @@ export class KmsClient {
       keySets.push(...ahead.keySets.filter((k) => !keySets.some((h) => h.keyPeriodNo === k.keyPeriodNo)));
       disagreements.push(...ahead.disagreements);
     }
-    const externalCertificates = await this.certCache();
+    const externalCertificates = await this.certCache(certificate);
     store.putCertificate({ ...certificate });
     for (const k of keySets) store.putKeySet(k);
     return Object.freeze({ certificate, keySets, externalCertificates, disagreements, signature: (this.#o.ink ?? this.#o.trk) === undefined ? 'absent' : 'valid' });

@@ -79,4 +79,5 @@ export {
 export { SrtpLabel, aesCmPrf, deriveSrtcpSessionKeys, deriveSrtpSessionKeys, type SrtpIndexBits, type SrtpSessionKeys } from './srtp-kdf.js';
 export { SRTP_AEAD_IV_LENGTH, SRTP_AEAD_TAG_LENGTH, srtcpAeadIv, srtpAeadIv, srtpAeadOpen, srtpAeadSeal } from './srtp-aead.js';
 export { createSelfSignedCertificate, type CertifiedKey, type SelfSignedOptions } from './x509.js';
+export { kmsSigningKey, p256PublicKey } from './kms-signing-key.js';
 export { SakkeBatchEncapsulator, type SakkeBatchOptions } from './sakke-batch.js';

@@ -75,7 +75,7 @@ const rootCert: KmsCertificate = {
   kmsUri: 'kms.example.org', issuer: 'www.example.org', validFrom: '2000-01-26T00:00:00', validTo: '2025-01-26T23:59:59',
   revoked: false, userIdFormat: '2', userKeyPeriod: 2592000, userKeyOffset: 0,
   pubEncKey: bytes(257, 4), pubAuthKey: bytes(65, 5), parameterSet: 1,
-  kmsDomainList: ['sec1.example.org', 'sec2.example.org'], signed: false,
+  kmsDomainList: ['sec1.example.org', 'sec2.example.org'], migration: undefined, signed: false,
 };
 const externalCert = (kmsUri: string, n: number): KmsCertificate => ({
   ...rootCert, role: 'External', certUri: `cert${n}.${kmsUri}`, kmsUri, userKeyPeriod: 604800, userKeyOffset: 432000,
@@ -325,7 +325,7 @@ function arbResponse(text: fc.Arbitrary<string>, uri: fc.Arbitrary<string>) {
       validFrom: some(dateTimeText), validTo: some(dateTimeText), revoked: some(fc.boolean()), userIdFormat: fc.constant('2'),
       userKeyPeriod: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), userKeyOffset: fc.maxSafeNat(),
       pubEncKey: key, pubAuthKey: key, parameterSet: some(fc.maxSafeNat()),
-      kmsDomainList: some(fc.array(uri, { minLength: 1, maxLength: 3 })), signed: fc.constant(false),
+      kmsDomainList: some(fc.array(uri, { minLength: 1, maxLength: 3 })), migration: some(fc.boolean()), signed: fc.constant(false),
     }, { noNullPrototype: true })
     .map((c) => (c.isSecurityGateway === undefined ? c : { ...c, version: '1.2.0' }));
   return fc.boolean().chain((withTrk) => {

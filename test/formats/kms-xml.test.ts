@@ -141,7 +141,7 @@ test('D.3.4.1 KmsInit example decodes to the values printed in it', () => {
       kmsUri: 'kms.example.org', issuer: 'www.example.org', validFrom: '2000-01-26T00:00:00',
       validTo: '2025-01-26T23:59:59', revoked: false, userIdFormat: '2', userKeyPeriod: 2592000,
       userKeyOffset: 0, pubEncKey: '029a2f', pubAuthKey: '029a2f', parameterSet: 1,
-      kmsDomainList: ['sec1.example.org', 'sec2.example.org'], signed: false,
+      kmsDomainList: ['sec1.example.org', 'sec2.example.org'], migration: undefined, signed: false,
     },
   );
   assert.equal(newTransportKeys.length, 1);

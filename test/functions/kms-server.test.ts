@@ -16,7 +16,8 @@ import { AccessTokenVerifier } from '../../src/functions/authz/index.js';
 import { KmsService, addExternalCertificate, buildKmsServer, initDomain, issueClientKeys } from '../../src/functions/kms/index.js';
 import { KyselyKmsStore, SecretBox, openDatabase, type StoreDatabase } from '../../src/store/index.js';
 import { ClientKeyStore, KmsClient } from '../../src/client/index.js';
-import { encodeKmsRequest, encodeKmsResponse, encodeKrr } from '../../src/formats/kms-xml/index.js';
+import { encodeKmsRequest, encodeKmsResponse, encodeKrr, verifyCertificateSignatures } from '../../src/formats/kms-xml/index.js';
+import { generateEccsiKmsKey, generateSakkeKmsKey } from '../../src/crypto/index.js';
 import { httpsPost, loadOrCreateTls } from '../../src/transport/http/index.js';
 import { McsecError } from '../../src/errors/index.js';
 import { fromHex, toHex } from '../../src/util/index.js';
@@ -49,10 +50,10 @@ function capture(): { readonly logger: pino.Logger; readonly lines: string[] } {
 
 interface Running { readonly url: string; readonly close: () => Promise<void>; readonly lines: string[]; readonly store: KyselyKmsStore; readonly caPem: string }
 
-async function startKms(database: StoreDatabase, box: SecretBox, dataDir: string, o: { requireTrk?: boolean } = {}): Promise<Running> {
+async function startKms(database: StoreDatabase, box: SecretBox, dataDir: string, o: { requireTrk?: boolean; signExternalCertificates?: boolean } = {}): Promise<Running> {
   const store = await KyselyKmsStore.open(database, box);
   const verifier = new AccessTokenVerifier({ issuer: ISSUER, audience: 'mcsec-kms', jwks: { keys: { keys: [jwk] } } });
-  const service = new KmsService({ store, kmsUri: KMS, verifier, requireTrk: o.requireTrk });
+  const service = new KmsService({ store, kmsUri: KMS, verifier, requireTrk: o.requireTrk, signExternalCertificates: o.signExternalCertificates });
   const tls = await loadOrCreateTls({ dataDir });
   const { logger, lines } = capture();
   const app = buildKmsServer({ service, tls, logger });
@@ -193,6 +194,38 @@ describe('KMS on SQLite over HTTPS', () => {
     const audit = await kms.store.listKrrAudit(KMS);
     assert.equal(audit[0]?.targetUri, BOB);
     assert.match(audit[0]?.krr ?? '', /kms\.reject\.org/);
+  });
+
+  test('D.3.5.1: External certificates come as SignedKmsCertificates under the KSAK, checked by the client with the Root PubAuthKey; the Migration mark', async () => {
+    const ecc = generateEccsiKmsKey();
+    const ext = encodeKmsResponse({ userUri: 'sip:x@migr.org', kmsUri: 'kms.migr.org', clientReqUrl: 'https://kms.migr.org/keymanagement/identity/v1/init', kmsMessage: { init: { certificate: { kmsUri: 'kms.migr.org', userIdFormat: '2', userKeyPeriod: 86400, userKeyOffset: 0, pubEncKey: generateSakkeKmsKey().zT, pubAuthKey: ecc.kpak } } } });
+    await addExternalCertificate(kms.store, KMS, ext, true);
+    const client = (o: { requireSignedCertificates?: boolean } = {}) => async () =>
+      new KmsClient({ kmsUrl: kms.url, allowedKmsUris: [KMS], userUri: ALICE, accessToken: await token({ mcptt_id: ALICE }), caPem: kms.caPem, ...o });
+    const certs = await (await client({ requireSignedCertificates: true })()).certCache();
+    const migr = certs.find((c) => c.kmsUri === 'kms.migr.org');
+    assert.equal(migr?.signed, true);
+    assert.equal(migr?.migration, true);
+    assert.ok(certs.every((c) => c.signed), 'every External certificate is signed');
+    // the raw answer names the Root certificate as the signer and verifies with its PubAuthKey only
+    const url = `${kms.url}/keymanagement/identity/v1/certcache`;
+    const raw = await httpsPost(url, encodeKmsRequest({ userUri: ALICE, kmsUri: KMS, clientReqUrl: url }), { headers: { authorization: `Bearer ${await token({ mcptt_id: ALICE })}` }, caPem: kms.caPem });
+    const domain = await kms.store.getDomain(KMS);
+    assert.ok(domain !== undefined);
+    const checks = verifyCertificateSignatures(raw.body, (name) => (name === `${KMS}/cert` ? domain.pubAuthKey : undefined));
+    assert.ok(checks.some((c) => c.kmsUri === 'kms.migr.org'));
+    assert.throws(() => verifyCertificateSignatures(raw.body, (name) => (name === `${KMS}/cert` ? ecc.kpak : undefined)), { code: 'ERR_SIGNATURE' });
+    // a KMS that does not sign: a client that requires signed certificates refuses the cache
+    const plainDir = mkdtempSync(join(tmpdir(), 'mcsec-kms-plain-'));
+    const unsigned = await startKms(database, box, plainDir, { signExternalCertificates: false });
+    try {
+      const c = new KmsClient({ kmsUrl: unsigned.url, allowedKmsUris: [KMS], userUri: ALICE, accessToken: await token({ mcptt_id: ALICE }), caPem: unsigned.caPem, requireSignedCertificates: true });
+      assert.equal(await code(c.certCache()), 'ERR_FORBIDDEN');
+      const lax = new KmsClient({ kmsUrl: unsigned.url, allowedKmsUris: [KMS], userUri: ALICE, accessToken: await token({ mcptt_id: ALICE }), caPem: unsigned.caPem });
+      assert.ok((await lax.certCache()).every((x) => !x.signed));
+    } finally {
+      await unsigned.close();
+    }
   });
 
   test('D.3.5: every response the server emits (init, keyprov wrapped and plain, certcache, error) validates against the schema', async () => {

@@ -24,7 +24,8 @@ export {
   type KmsResponseKeys,
   type KmsSignatureStatus,
 } from './kms-protection.js';
-export { encodeKmsResponse, toXsdDateTime, type KmsCertificateInput, type KmsKeyContentInput, type KmsKeySetInput, type KmsMessageInput, type KmsNewKeysInput, type KmsResponseEncodeOptions, type KmsResponseInput } from './kms-encode.js';
+export { verifyCertificateSignatures, type CertificateSignatureCheck } from './certificate-signature.js';
+export { encodeKmsResponse, toXsdDateTime, type KmsCertificateInput, type KmsCertificateSigner, type KmsKeyContentInput, type KmsKeySetInput, type KmsMessageInput, type KmsNewKeysInput, type KmsResponseEncodeOptions, type KmsResponseInput } from './kms-encode.js';
 export {
   KMS_REQUEST_MAX_OCTETS,
   KMS_XML_CONTENT_TYPE,

@@ -20,10 +20,14 @@
  * signature is computed by hand (xml-crypto's C14N) because xml-crypto's signer cannot emit
  * HMACOutputLength.
  */
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { CryptoError, ErrorCode, FormatError } from '../../errors/index.js';
 import { concatBytes, toBase64, toHex } from '../../util/index.js';
-import { KmsAlgorithm, NCNAME, bad, hmacSignatureTemplate, hmacSigner, dateTime, el, hex, int, leaf, opt, serialize, signTree, signatureNode, str, toXsdDateTime, type Node } from './xml-write.js';
+import {
+  KmsAlgorithm, NCNAME, bad, declaredBy, hmacSignatureTemplate, hmacSigner, dateTime, el, hex, int, leaf, opt, serialize, signNested, signTree, signatureNode,
+  str, toXsdDateTime, type NestedSignature, type Node,
+} from './xml-write.js';
+import { ECDSA_SHA256 } from './krr.js';
 import { KmsNamespace, type KmsCertificate, type KmsKeySet, type XmlEncryptedKey } from './kms-response.js';
 
 /** Fields that may be undefined become optional: decoded values are valid inputs. */
@@ -34,8 +38,22 @@ type Loose<T> = { readonly [K in keyof T as undefined extends T[K] ? K : never]?
 export type KmsKeyContentInput =
   | { readonly key: Uint8Array; readonly carriedKeyName?: string | undefined }
   | { readonly encryptedKey: XmlEncryptedKey };
-/** A KMS certificate to emit (D.3.2.2); Version defaults to 1.1.0, or 1.2.0 for a gateway. */
-export type KmsCertificateInput = Loose<Omit<KmsCertificate, 'signed'>> & { readonly signed?: boolean | undefined };
+/**
+ * Who signs a KMS certificate as a SignedKmsCertificate (D.3.5.1, example D.3.4.3): an ECDSA
+ * P-256 key (the signing KMS's KSAK, crypto/kms-signing-key.ts) and the ds:KeyName naming the
+ * certificate whose PubAuthKey checks it (the signing KMS's Root certificate CertUri).
+ */
+export interface KmsCertificateSigner {
+  readonly privateKey: KeyObject;
+  readonly keyName: string;
+  /** SignedKmsCertificate@Id (the Reference target); generated when absent. */
+  readonly id?: string | undefined;
+}
+/** A KMS certificate to emit (D.3.2.2); Version defaults to 1.1.0, or 1.2.0 for a gateway; signed with `signer`. */
+export type KmsCertificateInput = Loose<Omit<KmsCertificate, 'signed'>> & {
+  readonly signed?: boolean | undefined;
+  readonly signer?: KmsCertificateSigner | undefined;
+};
 /** A user key set to emit (D.3.3.2); Version defaults to 1.1.0. */
 export type KmsKeySetInput = Loose<Omit<KmsKeySet, 'userDecryptKey' | 'userSigningKeySSK' | 'userPubTokenPVT'>> & {
   readonly userDecryptKey: KmsKeyContentInput;
@@ -86,7 +104,7 @@ export interface KmsResponseEncodeOptions {
 const D31 = 'TS 33.180 Annex D.3.1';
 const D322 = 'TS 33.180 Annex D.3.2.2';
 const D332 = 'TS 33.180 Annex D.3.3.2';
-const { KMS, KMS_EXTENSIONS, XMLENC, XMLDSIG, XSI } = KmsNamespace;
+const { KMS, KMS_EXTENSIONS, MCSEC, XMLENC, XMLDSIG, XSI } = KmsNamespace;
 
 // --- key material -------------------------------------------------------------------------------
 
@@ -108,6 +126,9 @@ interface Ctx {
   readonly trk: Uint8Array | undefined;
   readonly trkId: string | undefined;
   usesXenc: boolean;
+  /** SignedKmsCertificate elements to sign once the document is built (signNested). */
+  readonly nested: Map<Node, NestedSignature>;
+  readonly rng: (n: number) => Uint8Array;
 }
 
 function encryptedKey(k: XmlEncryptedKey, path: string): Node {
@@ -145,10 +166,33 @@ function keyContent(name: string, k: KmsKeyContentInput, ctx: Ctx, path: string,
 
 const bool = (b: boolean | undefined): string | undefined => opt(b, String);
 
-function certificate(c: KmsCertificateInput, path: string): Node {
+/**
+ * A SignedKmsCertificate { KmsCertificate, ds:Signature } (D.3.5.1): ECDSA-SHA256 (XML Signature
+ * 1.1 §6.4.3, r ‖ s), C14N 1.0, one Reference to its own Id with enveloped-signature + C14N,
+ * SHA-256, ds:KeyName; signed by signNested once the whole document is built.
+ */
+function signedCertificate(c: KmsCertificateInput, signer: KmsCertificateSigner, ctx: Ctx, path: string): Node {
+  const id = signer.id ?? `cert-${toHex(ctx.rng(8))}`;
+  if (!NCNAME.test(id)) throw bad(`${path}@Id`, 'must be an NCName to be referenced by the signature', D322);
+  const keyName = str(signer.keyName, `${path}.Signature.KeyInfo.KeyName`, D322, true);
+  const details = signer.privateKey.asymmetricKeyDetails;
+  if (signer.privateKey.type !== 'private' || details?.namedCurve !== 'prime256v1') {
+    throw new CryptoError(ErrorCode.INVALID_KEY, { field: `${path}.signer`, rule: 'must be a P-256 private key', clause: D322 });
+  }
+  const template = { id, signatureMethod: ECDSA_SHA256, keyInfo: [el('ds:KeyName', {}, keyName)] };
+  const node = el('SignedKmsCertificate', { Id: id }, [certificate({ ...c, signer: undefined, signed: undefined }, ctx, `${path}.KmsCertificate`), signatureNode(template, '', '')]);
+  ctx.nested.set(node, {
+    template,
+    signer: (si) => toBase64(new Uint8Array(cryptoSign('sha256', new TextEncoder().encode(si), { key: signer.privateKey, dsaEncoding: 'ieee-p1363' }))),
+  });
+  return node;
+}
+
+function certificate(c: KmsCertificateInput, ctx: Ctx, path: string): Node {
   const p = (f: string): string => `${path}.${f}`;
+  if (c.signer !== undefined) return signedCertificate(c, c.signer, ctx, path);
   if (c.signed === true) {
-    throw new FormatError(ErrorCode.UNSUPPORTED, { field: path, rule: 'SignedKmsCertificate signatures are not produced here', clause: D322 });
+    throw new FormatError(ErrorCode.UNSUPPORTED, { field: path, rule: 'a SignedKmsCertificate needs its signer (the KMS signing key) to be encoded', clause: D322 });
   }
   if (c.version !== undefined && c.version !== '1.1.0' && c.version !== '1.2.0') throw bad(`${path}@Version`, "must be '1.1.0' or '1.2.0'", D322);
   if (c.isSecurityGateway !== undefined && c.version === '1.1.0') throw bad(`${path}@Version`, "must be '1.2.0' when IsSecurityGateway is present", D322);
@@ -161,7 +205,8 @@ function certificate(c: KmsCertificateInput, path: string): Node {
     return el('KmsDomainList', {}, list.map((d, i) => el('KmsDomain', {}, str(d, `${p('KmsDomainList')}.KmsDomain[${i}]`, D322))));
   });
   const version = c.version ?? (c.isSecurityGateway === undefined ? '1.1.0' : '1.2.0');
-  return el('KmsCertificate', { Version: version, Role: c.role, IsSecurityGateway: bool(c.isSecurityGateway) }, [
+  const migration = bool(c.migration);
+  return el('KmsCertificate', { Version: version, Role: c.role, IsSecurityGateway: bool(c.isSecurityGateway), 'xmlns:mcsec': migration === undefined ? undefined : MCSEC, 'mcsec:Migration': migration }, [
     leaf('CertUri', opt(c.certUri, (s) => str(s, p('CertUri'), D322))),
     leaf('KmsUri', str(c.kmsUri, p('KmsUri'), D322, true)),
     leaf('Issuer', opt(c.issuer, (s) => str(s, p('Issuer'), D322))),
@@ -208,7 +253,7 @@ function kmsMessage(m: KmsMessageInput, ctx: Ctx, path: string): Node {
     const p = `${path}.KmsInit`;
     const keys = newKeys(m.init, ctx, p);
     const type = keys.length > 0 ? 'KmsInitTkIkType' : undefined;
-    return el('KmsMessage', {}, [el('KmsInit', { Version: '1.0.0', 'xsi:type': type }, [certificate(m.init.certificate, `${p}.KmsCertificate`), ...keys])]);
+    return el('KmsMessage', {}, [el('KmsInit', { Version: '1.0.0', 'xsi:type': type }, [certificate(m.init.certificate, ctx, `${p}.KmsCertificate`), ...keys])]);
   }
   if ('keyProv' in m) {
     const p = `${path}.KmsKeyProv`;
@@ -219,8 +264,10 @@ function kmsMessage(m: KmsMessageInput, ctx: Ctx, path: string): Node {
   }
   const p = `${path}.KmsCertCache`;
   const cacheNum = opt(m.certCache.cacheNum, (n) => int(n, `${p}@CacheNum`, D31, 0, 999_999_999_999_999));
-  const certs = m.certCache.certificates.map((c, i) => certificate(c, `${p}.KmsCertificate[${i}]`));
-  return el('KmsMessage', {}, [el('KmsCertCache', { Version: '1.0.0', CacheNum: cacheNum }, certs)]);
+  // Schema order: every SignedKmsCertificate before the plain ones (KmsCertCacheType).
+  const signed = m.certCache.certificates.flatMap((c, i) => (c.signer === undefined ? [] : [certificate(c, ctx, `${p}.SignedKmsCertificate[${i}]`)]));
+  const plainCerts = m.certCache.certificates.flatMap((c, i) => (c.signer === undefined ? [certificate(c, ctx, `${p}.KmsCertificate[${i}]`)] : []));
+  return el('KmsMessage', {}, [el('KmsCertCache', { Version: '1.0.0', CacheNum: cacheNum }, [...signed, ...plainCerts])]);
 }
 
 // --- the response -------------------------------------------------------------------------------
@@ -244,7 +291,7 @@ export function encodeKmsResponse(value: KmsResponseInput, options: KmsResponseE
   const trkId = opt(value.trkId, (s) => str(s, p('TrK-ID'), 'TS 33.180 Annex D.3.5', true));
   const signatureId = opt(value.signatureId, (s) => str(s, p('Signature-ID'), 'TS 33.180 Annex D.3.5', true));
   if (signingKey !== undefined && signatureId === undefined) throw bad(p('Signature-ID'), 'is required when a signature is applied');
-  const ctx: Ctx = { trk, trkId, usesXenc: false };
+  const ctx: Ctx = { trk, trkId, usesXenc: false, nested: new Map(), rng };
   const kmsError = opt(value.kmsError, (e) =>
     el('KmsError', {}, [
       el('ErrorCode', {}, int(e.errorCode, p('KmsError.ErrorCode'), D31, Number.MIN_SAFE_INTEGER)),
@@ -266,12 +313,12 @@ export function encodeKmsResponse(value: KmsResponseInput, options: KmsResponseE
   const namespaces = { xmlns: KMS, 'xmlns:xsi': XSI, 'xmlns:ds': XMLDSIG, 'xmlns:xenc': ctx.usesXenc ? XMLENC : undefined };
   const header = '<?xml version="1.0" encoding="UTF-8"?>\n';
   if (signingKey === undefined && value.signed !== true) {
-    return `${header}${serialize(el('KmsResponse', { ...namespaces, Version: '1.0.0' }, children))}\n`;
+    return `${header}${serialize(signNested(el('KmsResponse', { ...namespaces, Version: '1.0.0' }, children), '', new Map(), ctx.nested))}\n`;
   }
   const id = value.id ?? (signingKey === undefined ? undefined : `kms-${toHex(rng(8))}`);
   if (id !== undefined && signingKey !== undefined && !NCNAME.test(id)) throw bad('signedKmsResponse@Id', 'must be an NCName to be referenced by the signature');
   if (id !== undefined) str(id, 'signedKmsResponse@Id', D31);
-  const response = el('KmsResponse', { Version: '1.0.0' }, children);
+  const response = signNested(el('KmsResponse', { Version: '1.0.0' }, children), '  ', declaredBy(namespaces), ctx.nested);
   const build = (digest: string, sigValue: string): Node => {
     const sig = signatureId === undefined || id === undefined ? undefined : signatureNode(hmacSignatureTemplate(id, signatureId), digest, sigValue);
     return el('SignedKmsResponse', { ...namespaces, Id: id }, [response, sig]);

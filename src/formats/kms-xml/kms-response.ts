@@ -35,6 +35,12 @@ export const KmsNamespace = Object.freeze({
   XMLENC: 'http://www.w3.org/2001/04/xmlenc#',
   XMLDSIG: 'http://www.w3.org/2000/09/xmldsig#',
   XSI: 'http://www.w3.org/2001/XMLSchema-instance',
+  /**
+   * mcsec's own extension namespace (D.1: extensions use their own namespace; KmsCertificateType
+   * takes `anyAttribute namespace="##other"`): `Migration="true"` marks the certificate of a
+   * Migration KMS (§5.3.1), for which D.3.2.2 has no field.
+   */
+  MCSEC: 'urn:mcsec:ns:kms:1.0',
 } as const);
 
 /** The largest KMS response accepted, in octets. */
@@ -73,7 +79,9 @@ export interface KmsCertificate {
   readonly pubAuthKey: Uint8Array;
   readonly parameterSet: number | undefined;
   readonly kmsDomainList: readonly string[] | undefined;
-  /** It came as a SignedKmsCertificate with a ds:Signature (not verified here). */
+  /** The certificate of a Migration KMS (§5.3.1): the mcsec:Migration attribute (KmsNamespace.MCSEC). */
+  readonly migration: boolean | undefined;
+  /** It came as a SignedKmsCertificate with a ds:Signature (checked by verifyCertificateSignatures). */
   readonly signed: boolean;
 }
 /** A user key set (TS 33.180 Annex D.3.3.2). */
@@ -205,6 +213,9 @@ function certificate(el: Element, path: string, signed: boolean): KmsCertificate
   if (gw !== undefined && !['true', 'false', '1', '0'].includes(gw)) throw bad(`${path}@IsSecurityGateway`, 'must be an xsd:boolean', D322);
   const isSecurityGateway = gw === undefined ? undefined : gw === 'true' || gw === '1';
   if (gw !== undefined && version !== '1.2.0') throw bad(`${path}@Version`, "must be '1.2.0' when IsSecurityGateway is present", D322);
+  const mig = el.hasAttributeNS(KmsNamespace.MCSEC, 'Migration') ? (el.getAttributeNS(KmsNamespace.MCSEC, 'Migration') ?? '').trim() : undefined;
+  if (mig !== undefined && !['true', 'false', '1', '0'].includes(mig)) throw bad(`${path}@mcsec:Migration`, 'must be an xsd:boolean', D322);
+  const migration = mig === undefined ? undefined : mig === 'true' || mig === '1';
   const c = new Children(el, path, [KMS], true);
   const p = (name: string): string => `${path}.${name}`;
   const certUri = opt(c.optional('CertUri'), (e) => text(e, p('CertUri')));
@@ -235,7 +246,7 @@ function certificate(el: Element, path: string, signed: boolean): KmsCertificate
   c.done();
   return Object.freeze({
     version, role, isSecurityGateway, certUri, kmsUri, issuer, validFrom, validTo, revoked, userIdFormat,
-    userKeyPeriod, userKeyOffset, pubEncKey, pubAuthKey, parameterSet, kmsDomainList, signed,
+    userKeyPeriod, userKeyOffset, pubEncKey, pubAuthKey, parameterSet, kmsDomainList, migration, signed,
   });
 }
 

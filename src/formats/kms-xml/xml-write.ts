@@ -252,6 +252,50 @@ export function signTree(
   return text(build(digest, value));
 }
 
+/** An enveloped signature to make on an element nested in a document (a SignedKmsCertificate). */
+export interface NestedSignature {
+  readonly template: SignatureTemplate;
+  /** Signs the canonical SignedInfo; returns the base64 SignatureValue. */
+  readonly signer: (canonicalSignedInfo: string) => string;
+}
+
+/**
+ * Fills in the nested enveloped signatures of `pending` (keyed by the element node, whose last
+ * child is its signatureNode template) inside the tree `n`, serialized at `indent` with the
+ * namespace declarations `declared` in scope from its ancestors: the digest and the SignedInfo are
+ * the C14N 1.0 forms of the element in its place in the document (inclusive C14N renders every
+ * namespace in scope on the apex, so the context matters). Call before signing the whole document.
+ */
+export function signNested(n: Node, indent: string, declared: ReadonlyMap<string, string>, pending: ReadonlyMap<Node, NestedSignature>): Node {
+  if (pending.size === 0 || n.raw !== undefined || typeof n.content === 'string') return n;
+  const decl = declarationsOf(n, declared);
+  const content = n.content.map((c) => signNested(c, `${indent}  `, decl, pending));
+  const p = pending.get(n);
+  const node: Node = content.every((c, i) => c === n.content[i]) ? n : { ...n, content };
+  if (p === undefined) return node;
+  const withSig = (sig: Node): Node => ({ ...node, content: [...content.slice(0, -1), sig] });
+  const sig0 = content[content.length - 1];
+  if (sig0 === undefined || !isSignatureNode(sig0)) throw internal('nested template has no Signature as last child');
+  const digest = toBase64(new Uint8Array(createHash('sha256').update(canonicalTree(node, indent, declared, undefined, sig0)).digest()));
+  const sig1 = signatureNode(p.template, digest, '');
+  const signedInfo = typeof sig1.content === 'string' ? undefined : sig1.content.find((c) => c.name === 'ds:SignedInfo');
+  if (signedInfo === undefined) throw internal('template has no SignedInfo');
+  const inScope = declarationsOf(sig1, declarationsOf(node, declared));
+  const value = p.signer(canonicalTree(signedInfo, `${indent}    `, inScope, undefined));
+  return withSig(signatureNode(p.template, digest, value));
+}
+
+/** The declarations of an element's attributes (`xmlns`, `xmlns:p`) as a map. */
+export const declaredBy = (attrs: Record<string, string | undefined>): Map<string, string> => {
+  const m = new Map<string, string>();
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined) continue;
+    if (k === 'xmlns') m.set('', v);
+    else if (k.startsWith('xmlns:')) m.set(k.slice(6), v);
+  }
+  return m;
+};
+
 /** Fills in the DigestValue and SignatureValue of a signatureNode template (see the header). */
 export function sign(build: (digest: string, value: string) => string, signer: (canonicalSignedInfo: string) => string): string {
   const c14n = new C14nCanonicalization();

@@ -19,6 +19,7 @@
  * KMS behind an HTTP proxy) key material is never sent in the clear.
  */
 import { randomBytes } from 'node:crypto';
+import { kmsSigningKey } from '../../crypto/index.js';
 import { ErrorCode, FormatError, McsecError, PolicyError } from '../../errors/index.js';
 import {
   KRR_MAX_OCTETS,
@@ -27,6 +28,7 @@ import {
   encodeKmsResponse,
   toXsdDateTime,
   type KmsCertificateInput,
+  type KmsCertificateSigner,
   type KmsMessageInput,
   type KmsRequest,
   sameKmsUri,
@@ -53,6 +55,11 @@ export interface KmsServiceOptions {
   readonly requireTrk?: boolean | undefined;
   /** Accept KRR uploads (§5.2.8.5 "Allow KRRs"; default true). */
   readonly acceptKrrs?: boolean | undefined;
+  /**
+   * Serve External certificates as SignedKmsCertificates signed with this KMS's KSAK (ECDSA P-256,
+   * checked with the Root certificate's PubAuthKey; D.3.5.1, example D.3.4.3; default true).
+   */
+  readonly signExternalCertificates?: boolean | undefined;
   /** Certificate validity written in the KmsCertificate, years from the domain's creation (default 10). */
   readonly certificateYears?: number | undefined;
   readonly now?: (() => Date) | undefined;
@@ -243,7 +250,8 @@ export class KmsService {
         this.#noMoreSegments(segments, 2);
         const list = await this.#o.store.listExternalCertificates(domain.kmsUri);
         const cacheNum = list.reduce((m, c) => Math.max(m, c.addedAt), 0);
-        return respond({ certCache: { cacheNum, certificates: list.map(toExternal) } });
+        const signer = this.#certificateSigner(domain);
+        return respond({ certCache: { cacheNum, certificates: list.map((c) => toExternal(c, signer)) } });
       }
       case 'cert': {
         this.#noMoreSegments(segments, 2);
@@ -282,7 +290,17 @@ export class KmsService {
     if (sameKmsUri(kmsUri, domain.kmsUri)) return this.rootCertificate(domain);
     const list = await this.#o.store.listExternalCertificates(domain.kmsUri);
     const found = list.find((c) => sameKmsUri(c.extKmsUri, kmsUri));
-    return found === undefined ? undefined : toExternal(found);
+    return found === undefined ? undefined : toExternal(found, this.#certificateSigner(domain));
+  }
+
+  #signer: KmsCertificateSigner | undefined;
+
+  /** The KSAK as the ECDSA key of SignedKmsCertificates, named by the Root certificate's CertUri. */
+  #certificateSigner(domain: KmsDomain): KmsCertificateSigner | undefined {
+    if (this.#o.signExternalCertificates === false) return undefined;
+    const certUri = this.rootCertificate(domain).certUri ?? domain.kmsUri;
+    this.#signer ??= { privateKey: kmsSigningKey(domain.ksak, domain.pubAuthKey), keyName: certUri };
+    return this.#signer;
   }
 
   /** Which keys protect the answer (D.3.1, §5.3.3). */
@@ -308,8 +326,9 @@ function ntpSegment(s: string): number {
   return Number.parseInt(s.slice(0, 8), 16);
 }
 
-function toExternal(c: KmsExternalCertificate): KmsCertificateInput {
-  return { ...externalCertificateFromJson(c.certificate), role: 'External' };
+/** An External certificate as served: Role External, the Migration mark (§5.3.1) when the operator loaded it as one, signed when a signer is given. */
+function toExternal(c: KmsExternalCertificate, signer: KmsCertificateSigner | undefined): KmsCertificateInput {
+  return { ...externalCertificateFromJson(c.certificate), role: 'External', migration: c.migration ? true : undefined, ...(signer === undefined ? {} : { signer }) };
 }
 
 /** An External KMS certificate as the store keeps it (JSON; keys in hex). */
