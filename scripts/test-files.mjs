@@ -34,6 +34,7 @@ export const testFiles = [
   'test/formats/krr.test.ts',
   'test/formats/kms-request.test.ts',
   'test/formats/xml-protection.test.ts',
+  'test/formats/sip-xml-bodies.test.ts',
   'test/formats/ear.test.ts',
   'test/interop/wolfssl.test.ts',
   'test/interop/tshark.test.ts',
