@@ -1,8 +1,11 @@
 /**
  * Private call set-up over SIP (TS 33.180 §7.2; the signalling of TS 24.379 reduced to what the
- * keys need): the caller sends an INVITE whose `multipart/mixed` body holds the SDP offer
- * (`application/sdp`, where it takes media) and the PCK's MIKEY-SAKKE I_MESSAGE
- * (`application/mikey`, binary, or base64 with its Content-Transfer-Encoding); the callee opens
+ * keys need): the caller sends an INVITE with "an SDP offer which contains a MIKEY-SAKKE
+ * I_MESSAGE" (§7.2.2 step 1): the `application/sdp` body says where the caller takes media and
+ * carries the PCK's I_MESSAGE as `a=key-mgmt:mikey <base64>` (RFC 4567 §3.1). With
+ * `keyTransport: 'mikey-part'` the I_MESSAGE goes instead in its own `application/mikey` part of a
+ * `multipart/mixed` body, as mcsec's other SIP bodies carry MIKEY; a callee accepts either (binary
+ * or base64 with its Content-Transfer-Encoding, the SDP attribute first). The callee opens
  * the I_MESSAGE (private-call.ts: signature, RSK, PCK purpose tag, initiator = the From URI,
  * replay), asks the application where to take the media and answers 200 with its SDP; the caller
  * acknowledges (ACK, RFC 3261 §13.2.2.4). Both sides then hold a `PrivateCallSession`.
@@ -62,6 +65,8 @@ export interface PrivateCallAgentOptions {
   readonly transport?: SipTransport;
   readonly replayCache?: ReplayCache;
   readonly service?: McMediaService;
+  /** Where the caller puts the I_MESSAGE: in the SDP offer (default, §7.2.2) or a MIME part. */
+  readonly keyTransport?: 'sdp' | 'mikey-part';
   /** RCCm3 rate for the call's media (default 0: off). */
   readonly rocRate?: number;
   /** Where to take an incoming call's media, or undefined to decline it (603). */
@@ -111,7 +116,11 @@ export class PrivateCallAgent extends EventEmitter<PrivateCallAgentEvents> {
   async call(calleeUri: string, to: SipDestination, local: SdpMedia, o: { readonly calleeKmsUri?: string } = {}): Promise<EstablishedPrivateCall> {
     const user = this.#o.user;
     const offer = createPrivateCallOffer({ user, calleeUri, now: this.#now(), rng: this.#rng, ...(o.calleeKmsUri === undefined ? {} : { calleeKmsUri: o.calleeKmsUri }) });
-    const sdp = { headers: [{ name: 'Content-Type', value: ContentType.SDP }], body: encodeSdpMedia(local, offer.pckId) };
+    const inSdp = (this.#o.keyTransport ?? 'sdp') === 'sdp';
+    const sdp = encodeSdpMedia({ ...local, keyMgmt: inSdp ? offer.imessage : undefined }, offer.pckId);
+    const body = inSdp
+      ? { contentType: ContentType.SDP, body: sdp }
+      : multipartBody([{ headers: [{ name: 'Content-Type', value: ContentType.SDP }], body: sdp }, mikeyPart(offer.imessage)], createBoundary(this.#rng));
     const via = this.#via();
     const callId = toHex(this.#rng(16));
     const fromTag = toHex(this.#rng(8));
@@ -125,7 +134,7 @@ export class PrivateCallAgent extends EventEmitter<PrivateCallAgentEvents> {
         callId,
         cseq: 1,
         contact: this.#contact(),
-        body: multipartBody([sdp, mikeyPart(offer.imessage)], createBoundary(this.#rng)),
+        body,
       },
       this.#rng,
     );
@@ -184,15 +193,17 @@ export class PrivateCallAgent extends EventEmitter<PrivateCallAgentEvents> {
     let established: EstablishedPrivateCall | undefined;
     try {
       const parts = decodeSipBody(req);
-      const mikey = findPart(parts, ContentType.MIKEY);
       const sdp = findPart(parts, ContentType.SDP);
-      if (mikey === undefined || sdp === undefined) {
-        throw new FormatError(ErrorCode.BAD_VALUE, { field: 'sip.body', rule: 'a private call INVITE carries the SDP offer and the PCK I_MESSAGE', clause: 'TS 33.180 §7.2' });
+      const offer = sdp === undefined ? undefined : decodeSdpMedia(sdp.body);
+      const mikey = findPart(parts, ContentType.MIKEY);
+      const imessage = offer?.keyMgmt ?? (mikey === undefined ? undefined : partOctets(mikey, 'sip.body.mikey'));
+      if (offer === undefined || imessage === undefined) {
+        throw new FormatError(ErrorCode.BAD_VALUE, { field: 'sip.body', rule: 'a private call INVITE carries an SDP offer and the PCK I_MESSAGE', clause: 'TS 33.180 §7.2.2' });
       }
-      const offer = decodeSdpMedia(sdp.body);
       const callerUri = decodeNameAddr(headerValue(req, 'From') ?? '', 'sip.headers.From').uri;
-      const opened = await openPrivateCallOffer(partOctets(mikey, 'sip.body.mikey'), { user: this.#o.user, replayCache: this.#replay, initiatorUri: callerUri, now: this.#now() });
-      const local = this.#o.answer === undefined ? undefined : await this.#o.answer({ callerUri, offer });
+      const opened = await openPrivateCallOffer(imessage, { user: this.#o.user, replayCache: this.#replay, initiatorUri: callerUri, now: this.#now() });
+      const remote: SdpMedia = Object.freeze({ media: offer.media, address: offer.address, port: offer.port, payloadType: offer.payloadType });
+      const local = this.#o.answer === undefined ? undefined : await this.#o.answer({ callerUri, offer: remote });
       if (local === undefined) {
         opened.pck.fill(0);
         throw new PolicyError(ErrorCode.FORBIDDEN, { field: 'privateCall.answer', rule: 'the user declined the call', clause: 'TS 33.180 §7.2' });
@@ -201,7 +212,7 @@ export class PrivateCallAgent extends EventEmitter<PrivateCallAgentEvents> {
       opened.pck.fill(0);
       const body = { contentType: ContentType.SDP, body: encodeSdpMedia(local, opened.pckId) };
       res = createSipResponse(req, 200, { headers: [{ name: 'Contact', value: `<${this.#contact()}>` }], body }, this.#rng);
-      established = Object.freeze({ callId: headerValue(req, 'Call-ID') ?? '', peerUri: callerUri, remote: offer, session });
+      established = Object.freeze({ callId: headerValue(req, 'Call-ID') ?? '', peerUri: callerUri, remote, session });
     } catch (err) {
       const e = err instanceof McsecError ? err : new McsecError(ErrorCode.INTERNAL, { field: 'privateCall', rule: 'failed unexpectedly' });
       this.emit('refused', e);

@@ -26,7 +26,7 @@ import {
   type EstablishedPrivateCall,
   type MediaReceipt,
 } from '../../src/client/index.js';
-import { ContentType, createBoundary, createSipRequest, encodeSdpMedia, headerValue, mikeyPart, multipartBody } from '../../src/formats/sip/index.js';
+import { ContentType, createBoundary, createSipRequest, decodeSdpMedia, encodeSdpMedia, headerValue, mikeyPart, multipartBody } from '../../src/formats/sip/index.js';
 import { deriveGukId, deriveUserSalt } from '../../src/crypto/index.js';
 import { decodeMki, encodeRtpPacket } from '../../src/formats/srtp/index.js';
 import { fromHex } from '../../src/util/index.js';
@@ -383,11 +383,20 @@ describe('client media: group call and private call on loopback', () => {
     });
     const aliceAgent = new PrivateCallAgent({ user: userKeysFromStore(aliceM.keys, world.kmsUri, ALICE), endpoint: aliceM.endpoint });
     const incoming = new Promise<EstablishedPrivateCall>((resolve) => bobAgent.once('call', resolve));
+    const invites: { contentType: string | undefined; body: string }[] = [];
+    const seeInvite = (req: { method: string; headers: readonly { name: string; value: string }[]; body: Uint8Array }): void => {
+      if (req.method === 'INVITE') invites.push({ contentType: headerValue(req, 'Content-Type'), body: new TextDecoder().decode(req.body) });
+    };
+    bobM.endpoint.on('request', seeInvite);
     const aliceSocket = await MediaSocket.open({ onPacket: (r) => aliceHeard.push(r) });
     const bobSip = bobM.endpoint.address('udp');
     assert.ok(bobSip !== undefined);
     const call = await aliceAgent.call(BOB, { transport: 'udp', host: '127.0.0.1', port: bobSip.port }, { media: 'audio', address: '127.0.0.1', port: aliceSocket.local.port, payloadType: 8 });
     const answered = await incoming;
+    bobM.endpoint.off('request', seeInvite);
+    // §7.2.2 step 1: the SDP offer itself carries the I_MESSAGE (RFC 4567 a=key-mgmt:mikey).
+    assert.equal(invites[0]?.contentType, ContentType.SDP);
+    assert.match(invites[0]?.body ?? '', /\r\na=key-mgmt:mikey [A-Za-z0-9+/]+=*\r\nm=audio \d+ RTP\/SAVP 8\r\n/);
     try {
       aliceSocket.attach(call.session);
       bobSocket.attach(answered.session);
@@ -446,6 +455,16 @@ describe('client media: group call and private call on loopback', () => {
       await aliceSocket.close();
       await bobSocket.close();
     }
+  });
+
+  test('RFC 4567 §3.1: the SDP offer carries the I_MESSAGE as a=key-mgmt:mikey; a bad one is refused', () => {
+    const imessage = rnd(300);
+    const sdp = encodeSdpMedia({ media: 'audio', address: '127.0.0.1', port: 4000, payloadType: 8, keyMgmt: imessage }, 7);
+    assert.match(new TextDecoder().decode(sdp), /\r\na=key-mgmt:mikey [A-Za-z0-9+/]+=*\r\n/);
+    assert.deepEqual(decodeSdpMedia(sdp), { media: 'audio', address: '127.0.0.1', port: 4000, payloadType: 8, keyMgmt: imessage });
+    const broken = new TextEncoder().encode(new TextDecoder().decode(sdp).replace(/key-mgmt:mikey \S+/, 'key-mgmt:mikey @@@'));
+    assert.throws(() => decodeSdpMedia(broken), { code: 'ERR_BAD_VALUE', field: 'sdp.a.key-mgmt' });
+    assert.throws(() => decodeSdpMedia(new TextEncoder().encode('v=0\r\nc=IN IP4 127.0.0.1\r\n')), { code: 'ERR_BAD_VALUE', field: 'sdp.m' });
   });
 
   test('refused private calls: an I_MESSAGE whose initiator is not the From (403), a declined call (603)', async () => {

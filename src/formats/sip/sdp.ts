@@ -1,12 +1,13 @@
 /**
  * The little SDP (RFC 4566) a private call's offer and answer need: one media line with its
- * connection address, RTP/SAVP with RTP and RTCP multiplexed (RFC 5761 §5.1.1 `a=rtcp-mux`).
- * The keys do not travel in the SDP: the PCK's I_MESSAGE is its own `application/mikey` part of
- * the INVITE (TS 33.180 §7.2). `decodeSdpMedia` reads `c=` and the first `m=` line strictly and
- * ignores the other lines, as an answerer may.
+ * connection address, RTP/SAVP with RTP and RTCP multiplexed (RFC 5761 §5.1.1 `a=rtcp-mux`), and
+ * the key management attribute of RFC 4567 §3.1, `a=key-mgmt:mikey <base64 MIKEY message>`: "an
+ * SDP offer which contains a MIKEY-SAKKE I_MESSAGE" (TS 33.180 §7.2.2 step 1). `decodeSdpMedia`
+ * reads `c=`, the first `m=` line and the first `key-mgmt:mikey` attribute strictly and ignores
+ * the other lines (and other key management protocols), as an answerer may.
  */
 import { ErrorCode, FormatError } from '../../errors/index.js';
-import { fromUtf8, utf8 } from '../../util/index.js';
+import { fromBase64Canonical, fromUtf8, toBase64, utf8 } from '../../util/index.js';
 
 /** Where a party receives its media. */
 export interface SdpMedia {
@@ -14,6 +15,8 @@ export interface SdpMedia {
   readonly address: string;
   readonly port: number;
   readonly payloadType: number;
+  /** The MIKEY message of `a=key-mgmt:mikey` (RFC 4567 §3.1), if any. */
+  readonly keyMgmt?: Uint8Array | undefined;
 }
 
 const bad = (field: string, rule: string): FormatError => new FormatError(ErrorCode.BAD_VALUE, { field, rule, clause: 'RFC 4566 §5' });
@@ -30,6 +33,7 @@ export function encodeSdpMedia(m: SdpMedia, sessionId: number): Uint8Array {
     's=-',
     `c=IN ${ip} ${m.address}`,
     't=0 0',
+    ...(m.keyMgmt === undefined ? [] : [`a=key-mgmt:mikey ${toBase64(m.keyMgmt)}`]),
     `m=${m.media} ${m.port} RTP/SAVP ${m.payloadType}`,
     'a=rtcp-mux',
   ];
@@ -38,12 +42,18 @@ export function encodeSdpMedia(m: SdpMedia, sessionId: number): Uint8Array {
 
 /** The connection address and first RTP/SAVP media line of an SDP body. */
 export function decodeSdpMedia(body: Uint8Array): SdpMedia {
-  if (body.length > 8192) throw new FormatError(ErrorCode.TOO_LARGE, { field: 'sdp', rule: 'must be at most 8192 octets' });
+  if (body.length > 16384) throw new FormatError(ErrorCode.TOO_LARGE, { field: 'sdp', rule: 'must be at most 16384 octets' });
   const lines = fromUtf8(body, 'sdp').split(/\r?\n/);
   let address: string | undefined;
   let media: SdpMedia | undefined;
+  let keyMgmt: Uint8Array | undefined;
   for (const line of lines) {
-    if (media === undefined && line.startsWith('c=')) {
+    if (keyMgmt === undefined && line.startsWith('a=key-mgmt:mikey ')) {
+      keyMgmt = fromBase64Canonical(line.slice('a=key-mgmt:mikey '.length).trim()) ?? undefined;
+      if (keyMgmt === undefined || keyMgmt.length === 0) {
+        throw new FormatError(ErrorCode.BAD_VALUE, { field: 'sdp.a.key-mgmt', rule: 'must be "mikey" and a base64 MIKEY message', clause: 'RFC 4567 §3.1' });
+      }
+    } else if (media === undefined && line.startsWith('c=')) {
       const c = /^c=IN IP[46] ([0-9A-Za-z.:-]+)$/.exec(line);
       if (c?.[1] === undefined) throw bad('sdp.c', 'must be "IN IP4|IP6 <address>"');
       address = c[1];
@@ -58,5 +68,5 @@ export function decodeSdpMedia(body: Uint8Array): SdpMedia {
     }
   }
   if (media === undefined) throw bad('sdp.m', 'must be present');
-  return media;
+  return keyMgmt === undefined ? media : Object.freeze({ ...media, keyMgmt });
 }
