@@ -428,6 +428,7 @@ describe('EARs on MCX signalling (TS 33.180 §9.6.2.2, §9.6.2.3, §9.6.5.4)', (
     const got = delivered.at(-1);
     assert.deepEqual(got?.ears?.required, ['privileged']);
     assert.deepEqual(got?.ears?.ears[0]?.authorisation?.checked, [{ field: 'mc-priv-mcptt', bit: 1 }]);
+    assert.deepEqual(got?.earParts.map((p) => toHex(p.body)), [toHex(ear)], 'the EAR as received, to copy on (§9.6.2.1)');
     await expectRefused(privileged(ear), 403, 'ERR_REPLAY', 'ear.payload.earId');
   });
 

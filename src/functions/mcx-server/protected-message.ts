@@ -24,7 +24,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, PolicyError } from '../../errors/index.js';
-import type { ReplayCache } from '../../formats/mikey/index.js';
 import { EAR_CONTENT_TYPE } from '../../formats/ear/index.js';
 import { createBoundary, createSipRequest, decodeNameAddr, decodeSipBody, headerValue, multipartBody, partMediaType, type MimePart, type Rng, type SipRequest } from '../../formats/sip/index.js';
 import {
@@ -55,7 +54,7 @@ export interface McxMessagingOptions {
   /** Host names of this MC system (default: the MDSI's host). */
   readonly localDomains?: readonly string[];
   /** EAR checks (§9.6); without them EARs are neither required nor read. */
-  readonly ears?: Omit<McxEarContext, 'localDomains' | 'serverUris'> & { readonly serverUris?: readonly string[]; readonly replayCache: ReplayCache };
+  readonly ears?: Omit<McxEarContext, 'localDomains' | 'serverUris'> & { readonly serverUris?: readonly string[] };
   readonly now?: () => Date;
   readonly rng?: Rng;
 }
@@ -73,6 +72,8 @@ export interface ProtectedRequestOutcome {
   readonly signed: boolean;
   /** Parts that are not XML nor EARs (application/mikey, SDP, …), as received. */
   readonly otherParts: readonly MimePart[];
+  /** The EAR parts as received, for copying onto the request sent on (§9.6.2.1, §9.6.5.2.2). */
+  readonly earParts: readonly MimePart[];
   readonly ears: McxEarOutcome | undefined;
 }
 
@@ -145,7 +146,9 @@ export class McxMessaging {
     const firstCsk = partner ? undefined : opened.bodies.flatMap((b) => b.xpkIds)[0];
     const clientId = firstCsk === undefined ? undefined : (await store.getCsk(firstCsk))?.clientId;
     const xmlIndexes = new Set(opened.bodies.map((b) => b.index));
-    const otherParts = parts.filter((p, i) => !xmlIndexes.has(i) && !NOT_OTHER.includes(partMediaType(p, `sip.body.part${i}`).essence));
+    const essence = (p: MimePart, i: number): string => partMediaType(p, `sip.body.part${i}`).essence;
+    const otherParts = parts.filter((p, i) => !xmlIndexes.has(i) && !NOT_OTHER.includes(essence(p, i)));
+    const earParts = parts.filter((p, i) => essence(p, i) === EAR_CONTENT_TYPE);
     return Object.freeze({
       method: req.method,
       impu: identity.impu,
@@ -155,6 +158,7 @@ export class McxMessaging {
       bodies: opened.bodies,
       signed: opened.signed,
       otherParts: Object.freeze(otherParts),
+      earParts: Object.freeze(earParts),
       ears,
     });
   }
