@@ -78,39 +78,56 @@ export class Reader {
 
 /** An append-only byte builder for encoders. */
 export class Writer {
-  #chunks: Uint8Array[] = [];
+  // One growing buffer: a typed array per field cost more than the encoding itself (mikey.create).
+  #buf = new Uint8Array(256);
   #length = 0;
   get length(): number {
     return this.#length;
   }
+  #room(n: number): number {
+    const at = this.#length;
+    if (at + n > this.#buf.length) {
+      let size = this.#buf.length * 2;
+      while (size < at + n) size *= 2;
+      const grown = new Uint8Array(size);
+      grown.set(this.#buf.subarray(0, at));
+      this.#buf = grown;
+    }
+    this.#length = at + n;
+    return at;
+  }
   u8(v: number): this {
-    return this.bytes(Uint8Array.of(v & 0xff));
-  }
-  u16(v: number): this {
-    return this.bytes(Uint8Array.of((v >>> 8) & 0xff, v & 0xff));
-  }
-  u32(v: number): this {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v >>> 0);
-    return this.bytes(b);
-  }
-  u64(v: bigint): this {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v));
-    return this.bytes(b);
-  }
-  bytes(b: Uint8Array): this {
-    this.#chunks.push(b);
-    this.#length += b.length;
+    const at = this.#room(1);
+    this.#buf[at] = v & 0xff;
     return this;
   }
+  u16(v: number): this {
+    const at = this.#room(2);
+    this.#buf[at] = (v >>> 8) & 0xff;
+    this.#buf[at + 1] = v & 0xff;
+    return this;
+  }
+  u32(v: number): this {
+    const at = this.#room(4);
+    const b = this.#buf;
+    b[at] = (v >>> 24) & 0xff;
+    b[at + 1] = (v >>> 16) & 0xff;
+    b[at + 2] = (v >>> 8) & 0xff;
+    b[at + 3] = v & 0xff;
+    return this;
+  }
+  u64(v: bigint): this {
+    const x = BigInt.asUintN(64, v);
+    this.u32(Number(x >> 32n));
+    return this.u32(Number(x & 0xffffffffn));
+  }
+  bytes(b: Uint8Array): this {
+    const at = this.#room(b.length); // first: it may replace the buffer
+    this.#buf.set(b, at);
+    return this;
+  }
+  /** The octets written (a copy, so the writer may be dropped or reused). */
   finish(): Uint8Array {
-    const out = new Uint8Array(this.#length);
-    let at = 0;
-    for (const c of this.#chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return this.#buf.slice(0, this.#length);
   }
 }

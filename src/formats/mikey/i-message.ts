@@ -136,9 +136,19 @@ export function mikeyMessageTime(bytes: Uint8Array): Date | undefined {
 const ntpToMs = (ts: bigint): number =>
   (ntpSeconds(ts) - NTP_UNIX_OFFSET) * 1000 + Math.floor((Number(ts & 0xffff_ffffn) * 1000) / 2 ** 32);
 
+/** Recent UIDs (public values, F.2.1): a sender writes to the same peers within a key period. */
+const uidCache = new Map<string, Uint8Array>();
+const UID_CACHE_SIZE = 1024;
+
 function uidAt(uri: string, kmsUri: string, periods: KeyPeriods, ntp: number): Uint8Array {
   const keyPeriodNo = keyPeriodNoAtNtp(ntp, periods.userKeyPeriod, periods.userKeyOffset);
-  return deriveUid({ uri, kmsUri, ...periods, keyPeriodNo });
+  const key = `${keyPeriodNo} ${periods.userKeyPeriod} ${periods.userKeyOffset} ${kmsUri.length} ${kmsUri} ${uri}`;
+  const hit = uidCache.get(key);
+  if (hit !== undefined) return hit.slice();
+  const uid = deriveUid({ uri, kmsUri, ...periods, keyPeriodNo });
+  if (uidCache.size >= UID_CACHE_SIZE) uidCache.delete(uidCache.keys().next().value as string);
+  uidCache.set(key, uid.slice());
+  return uid;
 }
 
 /** Builds and signs an I_MESSAGE (TS 33.180 Annex E). */
