@@ -15,6 +15,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import {
   DropReason,
   GroupCallSession,
@@ -27,7 +28,7 @@ import {
   type MediaReceipt,
 } from '../../src/client/index.js';
 import { ContentType, createBoundary, createSipRequest, decodeSdpMedia, encodeSdpMedia, headerValue, mikeyPart, multipartBody } from '../../src/formats/sip/index.js';
-import { deriveGukId, deriveUserSalt } from '../../src/crypto/index.js';
+import { deriveGukId, deriveUserSalt, generateKeyId } from '../../src/crypto/index.js';
 import { decodeMki, encodeRtpPacket } from '../../src/formats/srtp/index.js';
 import { fromHex } from '../../src/util/index.js';
 import { SrtpHarness } from '../interop/srtp-harness.js';
@@ -508,4 +509,36 @@ describe('client media: group call and private call on loopback', () => {
       bobAgent.close();
     }
   });
+});
+
+test('receive is total: random bytes and single-bit changes of genuine SRTP / SRTCP give a drop receipt, never an exception, and no state', () => {
+  const gmkId = generateKeyId('GMK');
+  const g = { gmkId, gukId: 0, gmk: rnd(16), rand: rnd(16), groupIds: [GROUP], activationTime: new Date(0), expiryTime: undefined, revoked: false, securityGateway: false, text: '', gmsUri: GMS, receivedAt: new Date() };
+  const keys = { gmks: () => [g], activeGmk: () => g };
+  const tx = new GroupCallSession({ groupId: GROUP, userUri: ALICE, keys });
+  const rx = new GroupCallSession({ groupId: GROUP, userUri: BOB, keys });
+  const ssrc = tx.newSsrc();
+  let seq = 0;
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      const r = rx.receive(bytes);
+      assert.equal(r.ok, false);
+      assert.ok(!r.ok && Object.values(DropReason).includes(r.reason) && r.reason !== DropReason.INTERNAL, !r.ok ? `${r.reason} ${r.error.message}` : '');
+    }),
+    { numRuns: 500 },
+  );
+  fc.assert(
+    fc.property(fc.boolean(), fc.nat(), (isRtcp, at) => {
+      const genuine = isRtcp ? tx.protectRtcp(rtcp(ssrc)) : tx.protectRtp(rtp(seq++, ssrc, rnd(40)));
+      const bit = at % (genuine.length * 8);
+      const bad = genuine.slice();
+      bad[bit >> 3] = (bad[bit >> 3] ?? 0) ^ (1 << (bit & 7));
+      const r = rx.receive(bad);
+      assert.equal(r.ok, false, `bit ${bit} of ${genuine.length}`);
+      assert.notEqual(r.ok ? '' : r.reason, DropReason.INTERNAL);
+      assert.equal(rx.receive(genuine).ok, true, 'the genuine packet still opens');
+    }),
+    { numRuns: 300 },
+  );
+  assert.equal(rx.stats.dropped[DropReason.INTERNAL], 0);
 });
