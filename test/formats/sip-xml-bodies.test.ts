@@ -1,7 +1,8 @@
 /**
  * The XML bodies of one SIP message under TS 33.180 §9.3 (formats/xmlenc/sip-xml-bodies.ts): each
  * XML body encrypted per its policy with a Content-ID, one signatures body over all of them
- * (§9.3.5); opening verifies first, strictly against signature wrapping, then decrypts. Round trip,
+ * (§9.3.5); opening verifies first, strictly against signature wrapping, then decrypts; the IS
+ * proxy's re-protection from one link's key to another's (CR 11.1.X), EARs kept. Round trip,
  * the refusals with code and field, and fast-check: round trip for any text, totality on mutated
  * parts (a result or an McsecError, nothing else), and a mutated signed body never opens.
  */
@@ -17,6 +18,7 @@ import {
   isXmlEssence,
   openSipXmlBodies,
   protectSipXmlBodies,
+  reprotectSipXmlBodies,
   type XmlReceiverKeys,
   type XmlSenderKey,
 } from '../../src/formats/xmlenc/index.js';
@@ -88,6 +90,34 @@ test('refusals: not XML, the signatures type, no bodies; wrapping variants are o
   const other = protectSipXmlBodies(bodies, { key: { ...key, xpkId: 0x2000_0001 } });
   assert.throws(() => openSipXmlBodies([...other], { keys, integrity: 'required' }), { code: 'ERR_UNKNOWN_KEY', field: 'signatures.Signature[0].KeyInfo.KeyName' });
   assert.ok(isXmlEssence('application/pidf+xml') && isXmlEssence('text/xml') && !isXmlEssence('application/mikey'));
+});
+
+test('reprotectSipXmlBodies (IS proxy, CR 11.1.X): CSK protection off, SPK protection on, message type and EAR part kept', () => {
+  const spk = fromHex('f0e0d0c0b0a090807060504030201000');
+  const spkId = 0x3a1b_2c3d;
+  const partner = 'sip:alice@example.org';
+  const spkKeys: XmlReceiverKeys = { resolver: new MemoryXpkResolver([[spkId, { key: spk, purpose: 'SPK' }]]), accept: ['SPK'], mcServiceUserId: partner, now: () => new Date() };
+  const ear: MimePart = { headers: [{ name: 'Content-Type', value: 'application/vnd.3gpp.mc-signalling-ear' }], body: new Uint8Array([9, 8, 7]) };
+  const [a, b, sig] = protectSipXmlBodies(bodies, { key });
+  assert.ok(a !== undefined && b !== undefined && sig !== undefined);
+  const incoming = [a, ear, b, sig];
+  const out = reprotectSipXmlBodies(incoming, {
+    from: { keys, integrity: 'required', required: { [INFO_TYPE]: MCPTT_INFO_POLICY } },
+    to: { key: { xpk: spk, xpkId: spkId, purpose: 'SPK', mcServiceUserId: partner }, contentIdDomain: 'isp.example.org' },
+  });
+  assert.equal(out.length, 4);
+  assert.deepEqual(out[1], ear, 'the EAR is copied on unchanged, in its place');
+  assert.equal(out[3]?.headers[0]?.value, MCPTT_SIGNED_CONTENT_TYPE);
+  const opened = openSipXmlBodies(out, { keys: spkKeys, integrity: 'required', required: { [INFO_TYPE]: MCPTT_INFO_POLICY } });
+  assert.match(opened.bodies[0]?.xml ?? '', /<mcpttString[^>]*>tok<\/mcpttString>/);
+  assert.equal(opened.bodies[1]?.messageType, 'MCPTT private call request');
+  assert.deepEqual([...new Set(opened.bodies.flatMap((x) => x.xpkIds))], [spkId]);
+  // each side's protection opens only with its own link's keys
+  assert.throws(() => openSipXmlBodies(out, { keys, integrity: 'required' }), { code: 'ERR_UNKNOWN_KEY' });
+  assert.throws(() => openSipXmlBodies(incoming, { keys: spkKeys, integrity: 'required' }), { code: 'ERR_UNKNOWN_KEY' });
+  // a tampered incoming body is refused, nothing made
+  const bad = [a, ear, { headers: b.headers, body: utf8(`${text(b.body)} `) }, sig];
+  assert.throws(() => reprotectSipXmlBodies(bad, { from: { keys, integrity: 'required' }, to: { key: { xpk: spk, xpkId: spkId, purpose: 'SPK', mcServiceUserId: partner } } }), { code: 'ERR_SIGNATURE' });
 });
 
 const tokenArb = fc.string({ unit: 'grapheme', maxLength: 30 }).filter((s) => /^[\u0020-\uD7FF\uE000-\uFFFD]*$/u.test(s) && s.trim() === s);

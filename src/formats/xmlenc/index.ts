@@ -64,10 +64,12 @@ export {
   isXmlEssence,
   openSipXmlBodies,
   protectSipXmlBodies,
+  reprotectSipXmlBodies,
   type OpenSipXmlBodiesOptions,
   type OpenedSipXmlBodies,
   type OpenedSipXmlBody,
   type ProtectSipXmlBodiesOptions,
+  type ReprotectSipXmlBodiesOptions,
   type SipXmlBodyInput,
 } from './sip-xml-bodies.js';
 export { XML_PROTECTION_MAX_DEPTH } from './xml-tree.js';

@@ -23,6 +23,9 @@
  *   - only then is each XML body decrypted (`unprotectXml`), the exact octets that were verified,
  *     with `required` policies per content type (what they list must have arrived encrypted).
  * Parts that are not XML (application/mikey, EARs, SDP) are left to the caller.
+ *
+ * `reprotectSipXmlBodies` is the proxy's step (CR 11.1.X): opened with one link's keys, protected
+ * and signed again with another's, the other parts (EARs) kept.
  */
 import { randomBytes } from 'node:crypto';
 import { CryptoError, ErrorCode, FormatError, PolicyError } from '../../errors/index.js';
@@ -168,4 +171,39 @@ export function openSipXmlBodies(parts: readonly MimePart[], o: OpenSipXmlBodies
     });
   });
   return Object.freeze({ bodies: Object.freeze(bodies), signed: sigs !== undefined });
+}
+
+/** How a proxy re-protects the XML bodies of a message (the IS proxy of CR 11.1.X). */
+export interface ReprotectSipXmlBodiesOptions {
+  /** The incoming link: its keys, integrity and required policies. */
+  readonly from: OpenSipXmlBodiesOptions;
+  /** The outgoing link: its key, signing, and what to encrypt per content type (default: `from.required`). */
+  readonly to: ProtectSipXmlBodiesOptions & { readonly policies?: Readonly<Record<string, XmlProtectionPolicy>> | undefined };
+}
+
+/**
+ * The parts of a message with its XML bodies opened with the incoming link's keys (verified and
+ * decrypted, as `openSipXmlBodies`) and protected again with the outgoing link's (CR 11.1.X: the
+ * IS proxy strips the internal protection and applies the inter-domain SPK). Other parts (EARs,
+ * application/mikey, SDP) stay as they are, in their place (§9.6.2.1: EARs are copied on); the old
+ * signatures body is dropped and a new one, over the new bodies, ends the list. A whole-document
+ * encryption keeps its message type (§9.3.2). Nothing is returned for a body that does not open.
+ */
+export function reprotectSipXmlBodies(parts: readonly MimePart[], o: ReprotectSipXmlBodiesOptions): readonly MimePart[] {
+  const opened = openSipXmlBodies(parts, o.from);
+  if (opened.bodies.length === 0) return Object.freeze(parts.filter((p) => partMediaType(p).essence !== MCPTT_SIGNED_CONTENT_TYPE));
+  const policies = o.to.policies ?? o.from.required ?? {};
+  const again = protectSipXmlBodies(
+    opened.bodies.map((b) => ({ contentType: b.contentType, xml: b.xml, policy: policies[b.contentType], wholeDocument: b.messageType === undefined ? undefined : { messageType: b.messageType } })),
+    o.to,
+  );
+  const byIndex = new Map(opened.bodies.map((b, i) => [b.index, again[i]]));
+  const out: MimePart[] = [];
+  parts.forEach((p, i) => {
+    const replaced = byIndex.get(i);
+    if (replaced !== undefined) out.push(replaced);
+    else if (partMediaType(p).essence !== MCPTT_SIGNED_CONTENT_TYPE) out.push(p);
+  });
+  out.push(...again.slice(opened.bodies.length));
+  return Object.freeze(out);
 }
