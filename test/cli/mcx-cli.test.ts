@@ -1,7 +1,8 @@
 // `mcsec mcx serve` as an operator runs it: one error line for a bad command line or a missing KMS
 // domain; with the MDSI keys from a client key store (what `mcsec kms fetch --user <mdsi>` fills)
 // and TLS made in the data folder, it prints `listening on sip:…` and `listening on sips:…`, and
-// our client's CSK upload over TLS and over TCP gets a 200; with --krr, the upload of a user whose
+// our client's CSK upload over TLS and over TCP gets a 200, and so does a protected MESSAGE after it
+// (an unsigned one 403); with --krr, the upload of a user whose
 // KMS is not accepted gets a 488 with a KMS Redirect Response signed by the configured certificate
 // (TS 33.180 §5.2.8.2.3, Annex D.4), and a bad --krr file is one error line.
 import { after, before, test } from 'node:test';
@@ -15,9 +16,11 @@ import { keyPeriodNoAt } from '../../src/crypto/index.js';
 import { createSelfSignedCertificate } from '../../src/crypto/x509.js';
 import { ClientKeyStore } from '../../src/client/index.js';
 import { McxClientKeys } from '../../src/client/mcx-client-keys.js';
+import { McxClientSignalling } from '../../src/client/mcx-signalling.js';
+import { MCPTT_INFO_POLICY } from '../../src/formats/xmlenc/index.js';
 import { KeyIssuer } from '../../src/functions/kms/index.js';
 import { listenSip, type SipEndpoint, type SipTransport } from '../../src/transport/sip/index.js';
-import { headerValue } from '../../src/formats/sip/index.js';
+import { ContentType, headerValue } from '../../src/formats/sip/index.js';
 import { KMS_URI, MDSI, mcxWorld, type McxWorld } from '../helpers/mcx.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -113,6 +116,17 @@ test('mcx serve --key-store --tls-port: listening lines; a CSK upload over TLS a
     const res = await client.request(req, { transport, host: '127.0.0.1', port, servername: 'localhost' });
     assert.equal(res.status, 200, `${transport}: ${headerValue(res, 'Warning') ?? ''}`);
     assert.equal(keys.confirmCsk(res), true);
+    // then a MESSAGE whose mcptt-info is encrypted and signed under that CSK (§9.3): 200; its
+    // signatures body stripped: 403 (integrity protection required by default)
+    const signalling = new McxClientSignalling({ keys });
+    const info = `<?xml version="1.0" encoding="UTF-8"?><mcpttinfo xmlns="urn:3gpp:ns:mcpttInfo:1.0"><mcptt-Params><mcptt-calling-user-id><mcpttURI>sip:alice@mcx.test</mcpttURI></mcptt-calling-user-id></mcptt-Params></mcpttinfo>`;
+    const msg = signalling.messageRequest({ via: { transport, host: '127.0.0.1', port: local }, to: 'sip:bob@mcx.test', bodies: [{ contentType: ContentType.MCPTT_INFO, xml: info, policy: MCPTT_INFO_POLICY }] });
+    const ok = await client.request(msg, { transport, host: '127.0.0.1', port, servername: 'localhost' });
+    assert.equal(ok.status, 200, `${transport} MESSAGE: ${headerValue(ok, 'Warning') ?? ''}`);
+    const unsigned = signalling.messageRequest({ via: { transport, host: '127.0.0.1', port: local }, to: 'sip:bob@mcx.test', bodies: [{ contentType: ContentType.MCPTT_INFO, xml: info, policy: MCPTT_INFO_POLICY }], sign: false });
+    const refused = await client.request(unsigned, { transport, host: '127.0.0.1', port, servername: 'localhost' });
+    assert.equal(refused.status, 403);
+    assert.match(headerValue(refused, 'Warning') ?? '', /ERR_FORBIDDEN sip\.body/);
   }
 });
 
