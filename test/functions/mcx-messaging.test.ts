@@ -479,4 +479,11 @@ describe('EARs on MCX signalling (TS 33.180 §9.6.2.2, §9.6.2.3, §9.6.5.4)', (
     const req = createSipRequest({ method: 'MESSAGE', uri: ALICE, from: { uri: DAN }, to: { uri: ALICE }, via: { transport: 'TCP', host: '127.0.0.1', port: 5999 }, body: multipartBody([...parts, earPart(partnerEar(partner))], 'mcsec-partner') });
     await expectRefused(req, 488, 'ERR_UNKNOWN_KEY');
   });
+
+  test('across domains with implicit cross-system authentication (CR 11.1.1): no EAR needed, an attached one still verified', { timeout: 60_000 }, async () => {
+    const implicit = new McxMessaging({ service, ears: { trustedKms: (u) => world.serverKeys.trustedKms(u), replayCache: new MemoryReplayCache(), crossDomain: 'implicit' } });
+    const o = await implicit.handleRequest(fromPartner([]));
+    assert.deepEqual([o.link, o.ears?.required, o.ears?.ears.length], ['partner', [], 0]);
+    await assert.rejects(implicit.handleRequest(fromPartner([partnerEar(partner, { at: new Date(Date.now() - 3_600_000) })])), { code: 'ERR_EXPIRED', field: 'ear.payload.dateTime' });
+  });
 });

@@ -6,8 +6,11 @@
  *     the request (its Request ID, Tables J.2.5.2-1), an EAR must verify with Source Role client,
  *     Source ID the request's originator (its Authorised Identity, §9.6.4.3, holding the
  *     mc-priv bit of that Request ID), Request Type PRIVILEGED SIGNALLING and that Request ID.
- *   Case 2, server signalling across domains (§9.6.2.3): a request whose originator is not of this
- *     MC system's domains (`localDomains`) must carry an EAR with Source Role server signed with
+ *   Case 2, server signalling across domains (§9.6.2.3; CR 11.1.1: cross-system authentication is
+ *     implicit or explicit "subject to the policy of each MC system", explicit meaning the request
+ *     "shall contain" an EAR): with `crossDomain: 'explicit'` (the default), a request whose
+ *     originator is not of this MC system's domains (`localDomains`) must carry an EAR with Source
+ *     Role server signed with
  *     an Authorised Identity holding an mc-role-server bit of an MCPTT, MCVideo or MCData server or
  *     an IS proxy (the IS proxy authenticates those functions towards another domain), Request
  *     Type INTERWORKING SIGNALLING (mcsec's reading: Table J.2.3-1 has no type of its own for
@@ -50,6 +53,8 @@ export interface McxEarContext {
   readonly serverUris: readonly string[];
   /** Host names of this MC system; a request from any other is cross-domain (§9.6.2.3). */
   readonly localDomains: readonly string[];
+  /** CR 11.1.1: cross-system authentication policy (default 'explicit': an EAR is required). */
+  readonly crossDomain?: 'explicit' | 'implicit' | undefined;
   /** §9.6.2.2: the Request ID when the request is privileged signalling (deployment's rule). */
   readonly privileged?: ((req: EarRequestFacts) => number | undefined) | undefined;
   /** §9.6.5.4 step 5: whether a KMS may authorise a request type (default: any trusted KMS). */
@@ -111,7 +116,7 @@ export async function checkMcxEars(parts: readonly MimePart[], facts: EarRequest
   const crossDomain = isCrossDomain(facts.origin, ctx.localDomains);
   const required: ('privileged' | 'cross-domain')[] = [];
   if (requestId !== undefined) required.push('privileged');
-  if (crossDomain) required.push('cross-domain');
+  if (crossDomain && ctx.crossDomain !== 'implicit') required.push('cross-domain');
   const servers = new Set(ctx.serverUris.map((u) => baseIdentity(u, 'mcx.serverUris')));
   const target = baseIdentity(facts.target, 'sip.headers.To');
   const isTarget = (id: string, role: EarRole): boolean => {
