@@ -3,8 +3,11 @@
  * of G.711, the MCPTT voice shape), AEAD_AES_128_GCM, mcsec against libsrtp2 (Debian's libsrtp2,
  * driven by our C harness test/interop/srtp-harness.c) in the same run.
  *
- *   srtp.protect_unprotect          4-octet MKI (a PCK-ID, TS 33.180 §7.4.1)
- *   srtp.protect_unprotect_no_mki   no MKI
+ *   srtp.protect                    protect alone, 4-octet MKI (a PCK-ID, TS 33.180 §7.4.1)
+ *   srtp.unprotect                  unprotect alone (of packets protected before the clock starts)
+ *   srtp.protect_unprotect          both, 4-octet MKI
+ *   srtp.protect_unprotect_no_mki   both, no MKI
+ * The log line also gives packets per second (1000 / ms).
  *
  * Each sample is the mean milliseconds of one protect plus one unprotect over a batch of packets
  * (one packet is a few microseconds, below what a single timer read resolves well); the figure is
@@ -43,8 +46,10 @@ const round = (x: number): number => Math.round(x * 1e6) / 1e6;
 const masterKey = Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i);
 const masterSalt = Uint8Array.from({ length: 12 }, (_, i) => 0x40 + i);
 
-/** mcsec's side: `n` samples of `batch` protect + unprotect pairs, in ms per pair. */
-function ours(mkiLength: 0 | 4): (n: number, batch: number) => number[] {
+type Mode = 'both' | 'protect' | 'unprotect';
+
+/** mcsec's side: `n` samples of `batch` packets (protect + unprotect, or one of them), in ms per packet. */
+function ours(mkiLength: 0 | 4, mode: Mode): (n: number, batch: number) => number[] {
   const mki = Uint8Array.from({ length: mkiLength }, (_, i) => 0x10 + i);
   const master = { masterKey, masterSalt };
   const tx = new SrtpSender({ ...master, mki });
@@ -66,15 +71,26 @@ function ours(mkiLength: 0 | 4): (n: number, batch: number) => number[] {
   let seq = 1;
   return (n, batch) => {
     const out: number[] = [];
+    const fresh = (): Uint8Array => {
+      const p = template.slice();
+      p[2] = (seq >> 8) & 0xff;
+      p[3] = seq & 0xff;
+      seq = (seq + 1) & 0xffff;
+      return p;
+    };
     for (let k = -2; k < n; k++) {
+      const held = mode === 'unprotect' ? Array.from({ length: batch }, () => tx.protectRtp(fresh())) : [];
       const t = process.hrtime.bigint();
-      for (let b = 0; b < batch; b++) {
-        const p = template.slice();
-        p[2] = (seq >> 8) & 0xff;
-        p[3] = seq & 0xff;
-        seq++;
-        const back = rx.unprotectRtp(tx.protectRtp(p));
-        if (back.length !== p.length) throw new Error('bench: round trip changed the packet');
+      if (mode === 'unprotect') {
+        for (const h of held) rx.unprotectRtp(h);
+      } else if (mode === 'protect') {
+        for (let b = 0; b < batch; b++) tx.protectRtp(fresh());
+      } else {
+        for (let b = 0; b < batch; b++) {
+          const p = fresh();
+          const back = rx.unprotectRtp(tx.protectRtp(p));
+          if (back.length !== p.length) throw new Error('bench: round trip changed the packet');
+        }
       }
       const ms = Number(process.hrtime.bigint() - t) / 1e6 / batch;
       if (k >= 0) out.push(ms);
@@ -95,16 +111,18 @@ export async function benchSrtp(options: SrtpBenchOptions): Promise<SrtpBenchRes
   const lib = SrtpHarness.start();
   const results: SrtpBenchResult[] = [];
   try {
-    for (const [op, mkiLength] of [
-      ['srtp.protect_unprotect', 4],
-      ['srtp.protect_unprotect_no_mki', 0],
+    for (const [op, mkiLength, mode] of [
+      ['srtp.protect', 4, 'protect'],
+      ['srtp.unprotect', 4, 'unprotect'],
+      ['srtp.protect_unprotect', 4, 'both'],
+      ['srtp.protect_unprotect_no_mki', 0, 'both'],
     ] as const) {
-      const run = ours(mkiLength);
+      const run = ours(mkiLength, mode);
       const mine: number[] = [];
       const theirs: number[] = [];
       for (let r = 0; r < rounds; r++) {
         mine.push(...run(per, batch));
-        const reply = await lib.call('bench', per, batch, PAYLOAD, mkiLength);
+        const reply = await lib.call('bench', per, batch, PAYLOAD, mkiLength, mode);
         const samples = reply.slice(1).map(Number);
         if (samples.length !== per || samples.some((x) => !Number.isFinite(x) || x <= 0)) {
           throw new Error(`libsrtp bench ${op}: bad answer`);
@@ -115,7 +133,8 @@ export async function benchSrtp(options: SrtpBenchOptions): Promise<SrtpBenchRes
       const p = median(theirs);
       const result = { op, mcsec_ms: round(m), peer: 'libsrtp', peer_ms: round(p), ratio: Math.round((m / p) * 1000) / 1000 };
       results.push(result);
-      log(`${op.padEnd(28)} mcsec ${result.mcsec_ms.toFixed(4).padStart(9)} ms  libsrtp ${result.peer_ms.toFixed(4).padStart(9)} ms  ratio ${result.ratio.toFixed(3)}`);
+      const pps = (ms: number): string => `${Math.round(1000 / ms).toLocaleString('en-US')}/s`;
+      log(`${op.padEnd(28)} mcsec ${result.mcsec_ms.toFixed(4).padStart(9)} ms (${pps(m)})  libsrtp ${result.peer_ms.toFixed(4).padStart(9)} ms (${pps(p)})  ratio ${result.ratio.toFixed(3)}`);
     }
   } finally {
     await lib.close();

@@ -23,9 +23,12 @@
  *   unprotect-rtcp <slot> <srtcp>                  -> ok <rtcp>
  *   roc <slot> <ssrc>                              -> ok <roc> (the receiving stream's ROC)
  *   free <slot>                                    -> ok
- *   bench <samples> <batch> <payload> <mki-len>    -> ok <median-ms> <sample-ms> x samples, each
+ *   bench <samples> <batch> <payload> <mki-len> [both|protect|unprotect]
+ *                                                  -> ok <median-ms> <sample-ms> x samples, each
  *                                                      sample the mean ms of one protect plus one
- *                                                      unprotect over <batch> packets
+ *                                                      unprotect (or of one protect, or of one
+ *                                                      unprotect of packets protected untimed)
+ *                                                      over <batch> packets
  *   quit                                           -> exits 0 (so does EOF)
  */
 #ifndef _GNU_SOURCE
@@ -239,14 +242,24 @@ static int cmp_double(const void* a, const void* b)
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
-static int bench(long samples, long batch, long payload, long mki_len)
+enum { BENCH_BOTH, BENCH_PROTECT, BENCH_UNPROTECT };
+
+static int bench(long samples, long batch, long payload, long mki_len, int mode)
 {
     Slot s;
     char spec[256];
     char* specs[1] = { spec };
     uint8_t pkt[12 + 2048 + ROOM];
+    enum { STRIDE = 12 + 2048 + ROOM };
     double* t = (double*)calloc((size_t)samples, sizeof(double));
-    if (t == NULL) return fail("alloc");
+    uint8_t* held = mode == BENCH_UNPROTECT ? (uint8_t*)malloc((size_t)batch * STRIDE) : NULL;
+    int* held_len = mode == BENCH_UNPROTECT ? (int*)malloc((size_t)batch * sizeof(int)) : NULL;
+    if (t == NULL || (mode == BENCH_UNPROTECT && (held == NULL || held_len == NULL))) {
+        free(t);
+        free(held);
+        free(held_len);
+        return fail("alloc");
+    }
     memset(&s, 0, sizeof(s));
     {
         char* w = spec;
@@ -260,10 +273,50 @@ static int bench(long samples, long batch, long payload, long mki_len)
     }
     if (create_slot(&s, 0, specs, 1) != 0) {
         free(t);
+        free(held);
+        free(held_len);
         return -1;
     }
     uint16_t seq = 1;
     for (long k = -2; k < samples; k++) { /* two warm-up samples */
+        if (mode == BENCH_UNPROTECT) {
+            /* the packets of this sample, protected before the clock starts */
+            for (long b = 0; b < batch; b++) {
+                uint8_t* p = held + (size_t)b * STRIDE;
+                int len = (int)(12 + payload);
+                memset(p, 0xab, (size_t)len);
+                p[0] = 0x80;
+                p[1] = 0x00;
+                p[2] = (uint8_t)(seq >> 8);
+                p[3] = (uint8_t)seq;
+                memset(p + 4, 0, 4);
+                p[8] = 0x11; p[9] = 0x22; p[10] = 0x33; p[11] = 0x44;
+                seq++;
+                srtp_err_status_t st = srtp_protect_mki(s.tx, p, &len, (unsigned)s.use_mki, 0);
+                if (st != srtp_err_status_ok) {
+                    slot_free(&s);
+                    free(t);
+                    free(held);
+                    free(held_len);
+                    return fail_status(st);
+                }
+                held_len[b] = len;
+            }
+            double t0 = now_ms();
+            for (long b = 0; b < batch; b++) {
+                int len = held_len[b];
+                srtp_err_status_t st = srtp_unprotect_mki(s.rx, held + (size_t)b * STRIDE, &len, (unsigned)s.use_mki);
+                if (st != srtp_err_status_ok || len != 12 + payload) {
+                    slot_free(&s);
+                    free(t);
+                    free(held);
+                    free(held_len);
+                    return fail_status(st);
+                }
+            }
+            if (k >= 0) t[k] = (now_ms() - t0) / (double)batch;
+            continue;
+        }
         double t0 = now_ms();
         for (long b = 0; b < batch; b++) {
             int len = (int)(12 + payload);
@@ -276,8 +329,8 @@ static int bench(long samples, long batch, long payload, long mki_len)
             pkt[8] = 0x11; pkt[9] = 0x22; pkt[10] = 0x33; pkt[11] = 0x44;
             seq++;
             srtp_err_status_t st = srtp_protect_mki(s.tx, pkt, &len, (unsigned)s.use_mki, 0);
-            if (st == srtp_err_status_ok) st = srtp_unprotect_mki(s.rx, pkt, &len, (unsigned)s.use_mki);
-            if (st != srtp_err_status_ok || len != 12 + payload) {
+            if (st == srtp_err_status_ok && mode == BENCH_BOTH) st = srtp_unprotect_mki(s.rx, pkt, &len, (unsigned)s.use_mki);
+            if (st != srtp_err_status_ok || (mode == BENCH_BOTH && len != 12 + payload)) {
                 slot_free(&s);
                 free(t);
                 return fail_status(st);
@@ -286,6 +339,8 @@ static int bench(long samples, long batch, long payload, long mki_len)
         if (k >= 0) t[k] = (now_ms() - t0) / (double)batch;
     }
     slot_free(&s);
+    free(held);
+    free(held_len);
     double* sorted = (double*)malloc((size_t)samples * sizeof(double));
     if (sorted == NULL) {
         free(t);
@@ -339,11 +394,17 @@ static int dispatch(char** argv, int argc)
         return 0;
     }
     if (strcmp(op, "bench") == 0) {
-        if (argc != 5 || parse_int(argv[1], 1, 100000, &a) != 0 || parse_int(argv[2], 1, 100000, &b) != 0 ||
+        int mode = BENCH_BOTH;
+        if ((argc != 5 && argc != 6) || parse_int(argv[1], 1, 100000, &a) != 0 || parse_int(argv[2], 1, 100000, &b) != 0 ||
             parse_int(argv[3], 0, 2048, &c) != 0 || parse_int(argv[4], 0, 8, &d) != 0) {
             return fail("args");
         }
-        return bench(a, b, c, d);
+        if (argc == 6) {
+            if (strcmp(argv[5], "protect") == 0) mode = BENCH_PROTECT;
+            else if (strcmp(argv[5], "unprotect") == 0) mode = BENCH_UNPROTECT;
+            else if (strcmp(argv[5], "both") != 0) return fail("args");
+        }
+        return bench(a, b, c, d, mode);
     }
     return fail("op");
 }
