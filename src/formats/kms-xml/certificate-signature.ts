@@ -17,10 +17,8 @@ import type { Element } from '@xmldom/xmldom';
 import { p256PublicKey } from '../../crypto/index.js';
 import { CryptoError, ErrorCode, PolicyError } from '../../errors/index.js';
 import { KMS_RESPONSE_MAX_OCTETS, KmsNamespace } from './kms-response.js';
-import { ECDSA_SHA256 } from './krr.js';
-import { checkEnvelopedDigest } from './xml-signature.js';
+import { checkEnvelopedDigest, ecdsaEnvelopedTransforms } from './xml-signature.js';
 import { attr, documentText, isElement, parse, signatureInfo } from './xml-read.js';
-import { KmsAlgorithm } from './xml-write.js';
 
 const D351 = 'TS 33.180 Annex D.3.5.1';
 const { KMS, XMLDSIG } = KmsNamespace;
@@ -60,19 +58,8 @@ export function verifyCertificateSignatures(input: string | Uint8Array, keyFor: 
     if (sigEl === undefined) throw new CryptoError(ErrorCode.SIGNATURE, { field: `${field}.Signature`, rule: 'is required to trust a SignedKmsCertificate', clause: D351 });
     const kmsUri = (cert === undefined ? undefined : childOf(cert, KMS, 'KmsUri'))?.textContent?.trim() ?? '';
     const info = signatureInfo(sigEl, `${field}.Signature`, D351);
-    const ref = info.references[0];
-    const id = attr(e, 'Id');
-    const transforms = ref?.transforms ?? [KmsAlgorithm.ENVELOPED_SIGNATURE];
-    const profile =
-      info.canonicalizationMethod.trim() === KmsAlgorithm.C14N &&
-      info.signatureMethod === ECDSA_SHA256 &&
-      info.references.length === 1 && ref !== undefined &&
-      ref.digestMethod === KmsAlgorithm.SHA256 &&
-      (ref.uri === '' || (id !== undefined && ref.uri === `#${id}`)) &&
-      transforms[0] === KmsAlgorithm.ENVELOPED_SIGNATURE && transforms.length <= 2 &&
-      (transforms[1] === undefined || transforms[1] === KmsAlgorithm.C14N) &&
-      info.signatureValue.length === 64;
-    if (!profile) throw failed();
+    const transforms = ecdsaEnvelopedTransforms(info, attr(e, 'Id'));
+    if (transforms === undefined) throw failed();
     const keyName = info.keyName;
     if (keyName === undefined) throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: `${field}.Signature.KeyInfo.KeyName`, rule: 'must name the signing KMS certificate', clause: D351 });
     const point = keyFor(keyName);

@@ -27,7 +27,6 @@ import {
   KmsAlgorithm, NCNAME, bad, declaredBy, hmacSignatureTemplate, hmacSigner, dateTime, el, hex, int, leaf, opt, serialize, signNested, signTree, signatureNode,
   str, toXsdDateTime, type NestedSignature, type Node,
 } from './xml-write.js';
-import { ECDSA_SHA256 } from './krr.js';
 import { KmsNamespace, type KmsCertificate, type KmsKeySet, type XmlEncryptedKey } from './kms-response.js';
 
 /** Fields that may be undefined become optional: decoded values are valid inputs. */
@@ -179,7 +178,7 @@ function signedCertificate(c: KmsCertificateInput, signer: KmsCertificateSigner,
   if (signer.privateKey.type !== 'private' || details?.namedCurve !== 'prime256v1') {
     throw new CryptoError(ErrorCode.INVALID_KEY, { field: `${path}.signer`, rule: 'must be a P-256 private key', clause: D322 });
   }
-  const template = { id, signatureMethod: ECDSA_SHA256, keyInfo: [el('ds:KeyName', {}, keyName)] };
+  const template = { id, signatureMethod: KmsAlgorithm.ECDSA_SHA256, keyInfo: [el('ds:KeyName', {}, keyName)] };
   const node = el('SignedKmsCertificate', { Id: id }, [certificate({ ...c, signer: undefined, signed: undefined }, ctx, `${path}.KmsCertificate`), signatureNode(template, '', '')]);
   ctx.nested.set(node, {
     template,

@@ -21,7 +21,7 @@ import { X509Certificate, createPublicKey, sign as cryptoSign, verify as cryptoV
 import type { Element } from '@xmldom/xmldom';
 import { CryptoError, ErrorCode } from '../../errors/index.js';
 import { toBase64, toHex } from '../../util/index.js';
-import { checkEnvelopedDigest } from './xml-signature.js';
+import { checkEnvelopedDigest, ecdsaEnvelopedTransforms } from './xml-signature.js';
 import { KmsNamespace } from './kms-response.js';
 import {
   Children, attr, attributes, bad, base64Binary, dateTime, documentText, fail, isElement, nonEmpty, parse, signatureInfo, tokenAttr,
@@ -33,7 +33,7 @@ const D43 = 'TS 33.180 Annex D.4.3';
 const D44 = 'TS 33.180 Annex D.4.4';
 const { KRR, XMLDSIG } = KmsNamespace;
 export const KRR_CONTENT_TYPE = 'application/vnd.3gpp.kmsredirectresponse+xml';
-export const ECDSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256';
+export const ECDSA_SHA256 = KmsAlgorithm.ECDSA_SHA256;
 /** The largest KRR document accepted, and how deep KRRs may nest. */
 export const KRR_MAX_OCTETS = 256 * 1024;
 export const KRR_MAX_DEPTH = 8;
@@ -151,19 +151,8 @@ function verifyElement(e: Element, path: string): Uint8Array {
   if (sigEl === undefined) throw new CryptoError(ErrorCode.SIGNATURE, { field, rule: 'is required', clause: D43 });
   const info = signatureInfo(sigEl, field, D43);
   const [cert] = x509Certificates(sigEl, field);
-  const ref = info.references[0];
-  const id = attr(e, 'Id');
-  const transforms = ref?.transforms ?? [KmsAlgorithm.ENVELOPED_SIGNATURE];
-  const profile =
-    info.canonicalizationMethod.trim() === KmsAlgorithm.C14N &&
-    info.signatureMethod === ECDSA_SHA256 &&
-    info.references.length === 1 && ref !== undefined &&
-    ref.digestMethod === KmsAlgorithm.SHA256 &&
-    (ref.uri === '' || (id !== undefined && ref.uri === `#${id}`)) &&
-    transforms[0] === KmsAlgorithm.ENVELOPED_SIGNATURE && transforms.length <= 2 &&
-    (transforms[1] === undefined || transforms[1] === KmsAlgorithm.C14N) &&
-    info.signatureValue.length === 64 && cert !== undefined;
-  if (!profile) throw signatureError(field);
+  const transforms = ecdsaEnvelopedTransforms(info, attr(e, 'Id'));
+  if (transforms === undefined || cert === undefined) throw signatureError(field);
   let ok = false;
   try {
     const siText = checkEnvelopedDigest(e, sigEl, transforms, info.canonicalizationMethod.trim());

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Element, Node } from '@xmldom/xmldom';
 import { C14nCanonicalization, ExclusiveCanonicalization } from 'xml-crypto';
 import { equalBytes, fromBase64Canonical } from '../../util/index.js';
+import type { XmlSignatureInfo } from './xml-read.js';
 import { KmsAlgorithm } from './xml-write.js';
 
 const XMLDSIG = 'http://www.w3.org/2000/09/xmldsig#';
@@ -48,6 +49,28 @@ export function canonicalize(el: Element, method: string = KmsAlgorithm.C14N): s
 
 const child = (el: Element, ns: string, name: string): Element | undefined =>
   Array.from(el.childNodes).find((n): n is Element => isElement(n) && n.namespaceURI === ns && n.localName === name);
+
+/**
+ * The ECDSA-SHA256 enveloped-signature profile of KRRs (D.4.3) and SignedKmsCertificates
+ * (D.3.5.1): C14N 1.0, ECDSA-SHA256 with a 64-octet r ‖ s, one SHA-256 Reference to the signed
+ * element itself (URI "" or "#" + its Id: no signature wrapping), Transforms enveloped-signature
+ * [+ C14N] or none (read as enveloped + C14N, as the Annex D examples write them). Returns the
+ * transforms to apply, or undefined when the signature is outside the profile.
+ */
+export function ecdsaEnvelopedTransforms(info: XmlSignatureInfo, id: string | undefined): readonly string[] | undefined {
+  const ref = info.references[0];
+  const transforms = ref?.transforms ?? [KmsAlgorithm.ENVELOPED_SIGNATURE];
+  const ok =
+    info.canonicalizationMethod.trim() === KmsAlgorithm.C14N &&
+    info.signatureMethod === KmsAlgorithm.ECDSA_SHA256 &&
+    info.references.length === 1 && ref !== undefined &&
+    ref.digestMethod === KmsAlgorithm.SHA256 &&
+    (ref.uri === '' || (id !== undefined && ref.uri === `#${id}`)) &&
+    transforms[0] === KmsAlgorithm.ENVELOPED_SIGNATURE && transforms.length <= 2 &&
+    (transforms[1] === undefined || transforms[1] === KmsAlgorithm.C14N) &&
+    info.signatureValue.length === 64;
+  return ok ? transforms : undefined;
+}
 
 /**
  * Checks the digest of an enveloped signature over `signed` (its own child `signature` removed for

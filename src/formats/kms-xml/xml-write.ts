@@ -20,6 +20,8 @@ export const KmsAlgorithm = Object.freeze({
   KW_AES256: 'http://www.w3.org/2001/04/xmlenc#kw-aes256',
   KW_AES256_PAD: 'http://www.w3.org/2009/xmlenc11#kw-aes-256-pad',
   HMAC_SHA256: 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha256',
+  /** ECDSA-SHA256 (RFC 6931 §2.3.6; the r ‖ s value of XML Signature 1.1 §6.4.3): KRRs (D.4.3), SignedKmsCertificate (D.3.5.1). */
+  ECDSA_SHA256: 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
   SHA256: 'http://www.w3.org/2001/04/xmlenc#sha256',
   C14N: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
   EXC_C14N: 'http://www.w3.org/2001/10/xml-exc-c14n#',
