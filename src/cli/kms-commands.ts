@@ -5,6 +5,7 @@
  *   kms init-domain --kms-uri <uri> [--user-key-period s] [--user-key-offset s]
  *   kms add-user <uri...>            kms provision --users N [--next]      (bulk, progress bar)
  *   kms issue-client-keys <uri>      kms add-external-cert <response.xml> [--migration]
+ *   kms rotate-client-keys --user <uri> [--trk] [--ink] [--trk-id <id>]   (§5.3.3 step 2, D.3)
  *   kms serve --issuer <url> --audience <aud> --jwks <file|url> [--port] [--host]
  *   kms fetch --kms <url> --token <file> --user <uri> [--kms-uri <uri>] [--client-keys <json>] [--ca <pem>]
  *
@@ -22,7 +23,7 @@ import { readAccessToken } from '../client/idm/index.js';
 import { ConfigError, ErrorCode } from '../errors/index.js';
 import { AccessTokenVerifier } from '../functions/authz/index.js';
 import { jwksSource } from './token-options.js';
-import { KmsService, addExternalCertificate, buildKmsServer, initDomain, issueClientKeys, provisionKeySets } from '../functions/kms/index.js';
+import { KmsService, addExternalCertificate, buildKmsServer, initDomain, issueClientKeys, provisionKeySets, scheduleClientKeyRotation } from '../functions/kms/index.js';
 import { KyselyKmsStore, RedisReplayCache } from '../store/index.js';
 import { loadOrCreateTls } from '../transport/http/index.js';
 import { fromHex, toHex } from '../util/index.js';
@@ -138,6 +139,23 @@ export function registerKmsCommands(program: Command): void {
       }
     });
 
+  withStoreOptions(kms.command('rotate-client-keys'))
+    .description("schedule a new TrK and/or InK for a user's clients, sent wrapped in the next KmsInit / KmsKeyProv; the old one is retired on the client's first signed request with the new (§5.3.3 step 2, D.3)")
+    .requiredOption('--user <uri>', 'user URI')
+    .option('--trk', 'a new TrK (with --ink: both; neither: both)')
+    .option('--ink', 'a new InK')
+    .option('--trk-id <id>', "only the client whose TrK-ID this is (default: every one of the user's)")
+    .action(async (o: StoreOptions & { user: string; trk?: boolean; ink?: boolean; trkId?: string }) => {
+      const both = o.trk !== true && o.ink !== true;
+      const { database, store } = await openStoreOf(o);
+      try {
+        const rotations = await scheduleClientKeyRotation(store, kmsUriOf(o), o.user, { trk: both || o.trk === true, ink: both || o.ink === true, trkId: o.trkId });
+        printLine(JSON.stringify({ userUri: o.user, rotations }));
+      } finally {
+        await database.close();
+      }
+    });
+
   withStoreOptions(kms.command('add-external-cert'))
     .description('load the certificate of a trusted External KMS from a KMS response holding it (§5.2.8.3)')
     .argument('<file>', 'a KmsInit or KmsCertCache response XML')
@@ -239,6 +257,16 @@ export function registerKmsCommands(program: Command): void {
       } catch {
         throw usage('--kms', 'must be an https URL');
       }
+      // §5.3.3 step 2: a TrK / InK the KMS rotated is kept sealed in the client key store and used
+      // instead of the --client-keys file it replaced; a file with a TrK-ID never held here is a
+      // new out-of-band issue and wins.
+      const keyStore = new ClientKeyStore(o.dataDir);
+      const held = keyStore.getClientKeys((o.kmsUri ?? [host])[0] ?? host, o.user);
+      const fromFile = keys === undefined ? undefined : {
+        trk: { id: keys.trkId, key: fromHex(keys.trk, '--client-keys.trk') },
+        ink: keys.inkId === undefined || keys.ink === undefined ? undefined : { id: keys.inkId, key: fromHex(keys.ink, '--client-keys.ink') },
+      };
+      const inUse = held?.trk !== undefined && (fromFile === undefined || [held.trk.id, ...held.previousTrkIds].includes(fromFile.trk.id)) ? held : fromFile;
       const client = new KmsClient({
         kmsUrl: o.kms,
         allowedKmsUris: o.kmsUri ?? [host],
@@ -246,10 +274,12 @@ export function registerKmsCommands(program: Command): void {
         accessToken: readAccessToken(o.token),
         caPem: o.ca === undefined ? undefined : read(o.ca, '--ca'),
         requireSignedCertificates: o.requireSignedCertificates === true,
-        trk: keys === undefined ? undefined : { id: keys.trkId, key: fromHex(keys.trk, '--client-keys.trk') },
-        ink: keys?.inkId === undefined || keys.ink === undefined ? undefined : { id: keys.inkId, key: fromHex(keys.ink, '--client-keys.ink') },
+        trk: inUse?.trk,
+        ink: inUse?.ink,
+        keyStore,
       });
-      const r = await client.fetchAll(new ClientKeyStore(o.dataDir), { next: o.next });
+      const r = await client.fetchAll(keyStore, { next: o.next });
+      const now = client.clientKeys;
       const summary = {
         kmsUri: r.certificate.kmsUri,
         userUri: o.user,
@@ -259,6 +289,7 @@ export function registerKmsCommands(program: Command): void {
         migrationKms: r.externalCertificates.filter((c) => c.migration === true).map((c) => c.kmsUri),
         signedCertificates: r.externalCertificates.filter((c) => c.signed).length,
         disagreements: r.disagreements,
+        clientKeys: { trkId: now.trk?.id, inkId: now.ink?.id, rotated: now.trk?.id !== inUse?.trk?.id || now.ink?.id !== inUse?.ink?.id },
         stored: o.dataDir,
       };
       if (o.json === true) printLine(JSON.stringify(summary));
@@ -266,6 +297,7 @@ export function registerKmsCommands(program: Command): void {
         printLine(`KMS ${summary.kmsUri}: certificate (Root), signature ${summary.signature}`);
         for (const k of summary.keyPeriods) printLine(`  period ${k.keyPeriodNo}  ${k.validFrom ?? ''} .. ${k.validTo ?? ''}  UID ${k.userId}  RSK valid (RFC 6508 §6.1.2), SSK/PVT valid (RFC 6507 §5.1.2)`);
         for (const d of summary.disagreements) printLine(`  note: ${d.rule}`);
+        if (summary.clientKeys.rotated) printLine(`  new TrK-ID ${summary.clientKeys.trkId ?? '-'}, InK-ID ${summary.clientKeys.inkId ?? '-'} from the KMS (§5.3.3), used from now on`);
         printLine(`  External KMSs: ${summary.externalKms.join(', ') || 'none'}; stored in ${summary.stored}`);
       }
     });

@@ -1,6 +1,7 @@
 /** mcsec client SDK: what an MC client links. */
 export { checkKeyMaterial, type KeyCheckResult, type KeyVerdict } from './key-check.js';
-export { ClientKeyStore, type StoredKeySet, type StoredKmsCertificate } from './key-store.js';
+export { ClientKeyStore, type StoredClientKeys, type StoredKeySet, type StoredKmsCertificate } from './key-store.js';
+export { openNewClientKeys, type ClientKey, type ClientTransportKeys } from './kms-key-rotation.js';
 export { KmsClient, ntpHex, type FetchResult, type KmsClientOptions, type PeriodDisagreement } from './kms-client.js';
 export { GroupManagementClient, type GmcEarHook, type GmcEvents, type GmcOptions } from './gmc.js';
 export { clientEarSigner, gmcEarHook, type GmcEarOptions } from './gmc-ear.js';

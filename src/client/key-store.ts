@@ -6,6 +6,9 @@
  * in `storage.key` (0600), or the key MCSEC_STORAGE_KEY names; files are written 0600.
  * Entries are keyed by the KeyPeriodNo and UserID the KMS sent (some KMSs count periods from the
  * Unix epoch, not F.2.1's 1900 one): the store keeps what was validated, never a recomputed value.
+ * The TrK / InK a KMS rotated (§5.3.3 step 2; §5.x: the TrK and InK "shall be securely stored and
+ * maintained through UE power cycles") are kept per KMS URI and user, sealed the same way, with
+ * the TrK-IDs they replaced.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -13,6 +16,7 @@ import { join } from 'node:path';
 import { ConfigError, ErrorCode } from '../errors/index.js';
 import { SecretBox, loadStorageKey, storeAad } from '../store/index.js';
 import { fromHex, toHex } from '../util/index.js';
+import type { ClientKey, ClientTransportKeys } from './kms-key-rotation.js';
 
 /** One stored key set. */
 export interface StoredKeySet {
@@ -35,6 +39,11 @@ export interface StoredKmsCertificate {
   readonly userKeyOffset: number;
   readonly pubEncKey: Uint8Array;
   readonly pubAuthKey: Uint8Array;
+}
+
+/** The TrK / InK a client holds for a KMS, with the TrK-IDs they replaced (oldest first). */
+export interface StoredClientKeys extends ClientTransportKeys {
+  readonly previousTrkIds: readonly string[];
 }
 
 const slug = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 24);
@@ -110,6 +119,45 @@ export class ClientKeyStore {
       pvt: fromHex(String(v['pvt'])),
       validFrom: typeof v['validFrom'] === 'string' ? v['validFrom'] : undefined,
       validTo: typeof v['validTo'] === 'string' ? v['validTo'] : undefined,
+    });
+  }
+
+  /**
+   * Keeps the TrK / InK in force for the user at the KMS (sealed, AAD naming KMS, user and key
+   * ID), remembering the TrK-IDs they replace (at most 16): `replaced` are the keys used so far.
+   */
+  putClientKeys(kmsUri: string, userUri: string, keys: ClientTransportKeys, replaced?: ClientTransportKeys): void {
+    const held = this.getClientKeys(kmsUri, userUri);
+    const previous = [...(held?.previousTrkIds ?? []), held?.trk?.id, replaced?.trk?.id]
+      .filter((id): id is string => id !== undefined && id !== keys.trk?.id)
+      .filter((id, i, all) => all.indexOf(id) === i)
+      .slice(-16);
+    const seal = (k: ClientKey | undefined, column: string): { id: string; key: string } | undefined =>
+      k === undefined ? undefined : { id: k.id, key: this.#box.seal(k.key, storeAad('client_transport_key', column, [kmsUri, userUri, k.id])) };
+    this.#write(join(this.#userDir(kmsUri, userUri), 'client-keys.json'), { kmsUri, userUri, trk: seal(keys.trk, 'trk'), ink: seal(keys.ink, 'ink'), previousTrkIds: previous });
+  }
+
+  /** The TrK / InK kept for the user at the KMS by putClientKeys, if any. */
+  getClientKeys(kmsUri: string, userUri: string): StoredClientKeys | undefined {
+    let v: unknown;
+    try {
+      v = JSON.parse(readFileSync(join(this.#userDir(kmsUri, userUri), 'client-keys.json'), 'utf8'));
+    } catch {
+      return undefined;
+    }
+    const get = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null ? Reflect.get(o, k) : undefined);
+    const open = (column: string): ClientKey | undefined => {
+      const e = get(v, column);
+      const id = get(e, 'id');
+      const key = get(e, 'key');
+      if (typeof id !== 'string' || typeof key !== 'string') return undefined;
+      return { id, key: this.#box.open(key, storeAad('client_transport_key', column, [kmsUri, userUri, id]), `clientKeyStore.${column}`) };
+    };
+    const prev = get(v, 'previousTrkIds');
+    return Object.freeze({
+      trk: open('trk'),
+      ink: open('ink'),
+      previousTrkIds: Object.freeze(Array.isArray(prev) ? prev.filter((x): x is string => typeof x === 'string') : []),
     });
   }
 

@@ -12,6 +12,8 @@
  * The KeyPeriodNo and UserID the KMS sends are what is stored; where they differ from this
  * client's own F.2.1 computation (a KMS counting periods from the Unix epoch, say), the result
  * reports it in `disagreements` instead of hiding it.
+ * A new TrK / InK in a KmsInit or KmsKeyProv (§5.3.3 step 2) is checked and unwrapped by
+ * kms-key-rotation.ts, kept sealed in `keyStore` first, and used from the next request on.
  */
 import {
   SakkePublicKey,
@@ -34,6 +36,7 @@ import {
 import { httpsPost } from '../transport/http/index.js';
 import { equalBytes, fromHex, toHex } from '../util/index.js';
 import type { ClientKeyStore, StoredKeySet } from './key-store.js';
+import { openNewClientKeys, type ClientTransportKeys } from './kms-key-rotation.js';
 
 const BASE = '/keymanagement/identity/v1';
 const NTP_UNIX_OFFSET = 2_208_988_800;
@@ -48,6 +51,8 @@ export interface KmsClientOptions {
   readonly accessToken: string;
   readonly clientId?: string | undefined;
   readonly deviceId?: string | undefined;
+  /** Where a new TrK / InK from the KMS is kept (sealed) before it is used (§5.3.3 step 2). */
+  readonly keyStore?: ClientKeyStore | undefined;
   /** The TrK with its TrK-ID, and the InK with its InK-ID, as distributed out of band (§5.3.3). */
   readonly trk?: { readonly id: string; readonly key: Uint8Array } | undefined;
   readonly ink?: { readonly id: string; readonly key: Uint8Array } | undefined;
@@ -85,19 +90,28 @@ const plainKey = (c: KmsKeyContent, field: string): Uint8Array => {
 export class KmsClient {
   readonly #o: KmsClientOptions;
   readonly #now: () => Date;
+  /** The TrK / InK in use: the configured ones until the KMS sends new ones. */
+  #keys: ClientTransportKeys;
   /** The text of the last response, for the checks that need the document (SignedKmsCertificate). */
   #lastBody = '';
 
   constructor(o: KmsClientOptions) {
     this.#o = o;
     this.#now = o.now ?? (() => new Date());
+    this.#keys = Object.freeze({ trk: o.trk, ink: o.ink });
+  }
+
+  /** The TrK / InK this client names in its next request (the KMS may have rotated them). */
+  get clientKeys(): ClientTransportKeys {
+    return this.#keys;
   }
 
   /** One request/response round (D.2.2 → D.3.1), decoded, verified and unwrapped. */
   async call(resource: string): Promise<KmsResponse> {
     const o = this.#o;
     const url = `${o.kmsUrl.replace(/\/+$/, '')}${BASE}/${resource}`;
-    const signer = o.ink ?? o.trk;
+    const held = this.#keys;
+    const signer = held.ink ?? held.trk;
     const body = encodeKmsRequest(
       {
         userUri: o.userUri,
@@ -106,7 +120,7 @@ export class KmsClient {
         clientId: o.clientId,
         deviceId: o.deviceId,
         clientReqUrl: url,
-        trkId: o.trk?.id,
+        trkId: held.trk?.id,
         signatureId: signer?.id,
       },
       signer?.key,
@@ -121,13 +135,16 @@ export class KmsClient {
       });
     }
     this.#lastBody = answer.body;
-    const { response } = openKmsResponse(answer.body, {
-      trk: o.trk?.key,
-      ink: o.ink?.key,
-      requireSignature: signer !== undefined,
-    });
+    // Verify with the key that signed the request (D.3.1), then check any new TrK / InK and unwrap.
+    const verified = openKmsResponse(answer.body, { ink: signer?.key, requireSignature: signer !== undefined });
+    const { response, next } = openNewClientKeys(verified.response, held);
     if (!o.allowedKmsUris.some((u) => normalise(u) === normalise(response.kmsUri))) {
       throw new PolicyError(ErrorCode.FORBIDDEN, { field: 'kmsResponse.KmsUri', rule: 'must be a KMS this client is configured to use', clause: 'TS 33.180 §5.2.8.3' });
+    }
+    if (next !== undefined) {
+      // Kept before it is used: the KMS retires the old keys on the first request naming the new ones.
+      o.keyStore?.putClientKeys(o.allowedKmsUris[0] ?? '', o.userUri, next, held);
+      this.#keys = next;
     }
     return response;
   }

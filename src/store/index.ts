@@ -19,6 +19,7 @@ export type {
   KmsExternalCertificate,
   KmsKrrAudit,
 } from './kms-records.js';
+export type { KmsClientKeyRotation, KmsClientKeyRotationStore, NewKmsClientKeyRotation } from './kms-rotation-records.js';
 export { KyselyIdmsStore, type IdmsStoreOptions } from './idms-store.js';
 export type {
   IdmsUser,

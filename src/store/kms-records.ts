@@ -4,6 +4,8 @@
  * groups. Key material is `Uint8Array` in and out; how it is kept is the implementation's
  * business (kms-store.ts wraps every secret).
  */
+import type { KmsClientKeyRotationStore } from './kms-rotation-records.js';
+
 /** A KMS domain: user key period, public keys and master secrets. */
 export interface KmsDomain {
   readonly kmsUri: string;
@@ -107,8 +109,8 @@ export interface KmsKrrAudit {
   readonly receivedAt: number;
 }
 
-/** The KMS's storage. */
-export interface KmsStore {
+/** The KMS's storage; TrK / InK rotations are kms-rotation-records.ts's part. */
+export interface KmsStore extends KmsClientKeyRotationStore {
   /** Creates the domain unless it exists; returns the stored one (the first writer's). */
   createDomain(domain: NewKmsDomain): Promise<KmsDomain>;
   getDomain(kmsUri: string): Promise<KmsDomain | undefined>;

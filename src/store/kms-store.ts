@@ -14,6 +14,8 @@ import { fromHex, toHex } from '../util/index.js';
 import type { StoreDatabase } from './database.js';
 import { migrateToLatest } from './migrations.js';
 import { SecretBox, storeAad } from './secret-box.js';
+import { KmsRotationRows } from './kms-rotation-store.js';
+import type { KmsClientKeyRotation, NewKmsClientKeyRotation } from './kms-rotation-records.js';
 import type {
   KmsDomain,
   NewKmsDomain,
@@ -47,12 +49,14 @@ export class KyselyKmsStore implements KmsStore {
   readonly #database: StoreDatabase;
   readonly #box: SecretBox;
   readonly #now: () => number;
+  readonly #rotation: KmsRotationRows;
 
   /** A store on a migrated database; `open` also migrates and checks the storage key. */
   constructor(database: StoreDatabase, box: SecretBox, opts: KmsStoreOptions = {}) {
     this.#database = database;
     this.#box = box;
     this.#now = opts.now ?? Date.now;
+    this.#rotation = new KmsRotationRows({ database, box, now: this.#now, getClientKeys: (id) => this.getClientKeys(id) });
   }
 
   /**
@@ -396,6 +400,27 @@ export class KyselyKmsStore implements KmsStore {
       .where('client_id', '=', clientId)
       .executeTakeFirst();
     return r.numDeletedRows > 0n;
+  }
+
+  // TrK / InK rotation (TS 33.180 §5.3.3, D.3): kms-rotation-store.ts.
+  listClientKeysOfUser(userUri: string): Promise<readonly KmsClientKeys[]> {
+    return this.#rotation.listClientKeysOfUser(userUri);
+  }
+
+  putClientKeyRotation(rotation: NewKmsClientKeyRotation): Promise<KmsClientKeyRotation | undefined> {
+    return this.#rotation.putClientKeyRotation(rotation);
+  }
+
+  getClientKeyRotation(clientId: string): Promise<KmsClientKeyRotation | undefined> {
+    return this.#rotation.getClientKeyRotation(clientId);
+  }
+
+  findClientKeyRotation(newTrkId: string): Promise<KmsClientKeyRotation | undefined> {
+    return this.#rotation.findClientKeyRotation(newTrkId);
+  }
+
+  completeClientKeyRotation(clientId: string): Promise<KmsClientKeys | undefined> {
+    return this.#rotation.completeClientKeyRotation(clientId);
   }
 
   async createGroup(kmsUri: string, groupUri: string): Promise<void> {

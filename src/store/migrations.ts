@@ -17,6 +17,7 @@ import { ErrorCode, McsecError } from '../errors/index.js';
 import type { StoreDatabase } from './database.js';
 import { mcxMigration } from './mcx-migration.js';
 import { gmsMigration } from './gms-migration.js';
+import { kmsRotationMigration } from './kms-rotation-migration.js';
 
 /** Tables in creation order (a table follows those it references). */
 const TABLES = Object.freeze([
@@ -260,6 +261,8 @@ const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0005_mcx': mcxMigration,
   // The GMS (TS 33.180 §5.7, §7.3): groups, members, GMKs, registrations (gms-migration.ts).
   '0004_gms': gmsMigration,
+  // TrK / InK rotations of KMS clients (TS 33.180 §5.3.3, D.3; kms-rotation-migration.ts).
+  '0006_kms_rotation': kmsRotationMigration,
 });
 
 /** The migrations, in code. */

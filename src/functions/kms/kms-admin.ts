@@ -88,6 +88,8 @@ export async function issueClientKeys(store: KmsStore, kmsUri: string, userUri: 
     const inkId = toHex(new Uint8Array(randomBytes(4)));
     const trk = new Uint8Array(randomBytes(32));
     const ink = new Uint8Array(randomBytes(32));
+    // Not the new TrK-ID of a pending rotation either (client-key-rotation.ts).
+    if ((await store.findClientKeyRotation(trkId)) !== undefined) continue;
     const stored = await store.putClientKeys({ clientId: trkId, trk, ink, inkId, userUri });
     if (stored.userUri === userUri && stored.inkId === inkId) return { userUri, trkId, trk: toHex(trk), inkId, ink: toHex(ink) };
     // A 32-bit ID already in use: draw again.

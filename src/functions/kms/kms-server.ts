@@ -43,7 +43,7 @@ export function buildKmsServer(o: KmsServerOptions) {
     const body = typeof req.body === 'string' ? req.body : '';
     try {
       const a = await o.service.handle({ path, resourceUri, body, authorization: req.headers.authorization });
-      req.log.info({ op: a.operation, user: a.user, keyPeriodNo: a.keyPeriodNo, status: a.status, ms: ms(started) }, 'kms request');
+      req.log.info({ op: a.operation, user: a.user, keyPeriodNo: a.keyPeriodNo, rotation: a.rotation, status: a.status, ms: ms(started) }, 'kms request');
       if (a.status === 204) return reply.code(204).send();
       return reply.code(200).type(KMS_XML_CONTENT_TYPE).send(a.body);
     } catch (e) {

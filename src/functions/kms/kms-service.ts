@@ -16,7 +16,9 @@
  * Protection (D.3.1, §5.3.3): a request naming a TrK-ID the KMS issued to this user gets its key
  * material wrapped under that TrK and the response signed with the InK when the request was signed
  * with it (Signature-ID = InK-ID), else with the TrK. When `requireTrk` is set (public safety, a
- * KMS behind an HTTP proxy) key material is never sent in the clear.
+ * KMS behind an HTTP proxy) key material is never sent in the clear. A TrK / InK rotation the
+ * operator scheduled rides on KmsInit / KmsKeyProv answers and completes on the client's first
+ * signed request with the new key (§5.3.3 step 2, D.3; client-key-rotation.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { kmsSigningKey } from '../../crypto/index.js';
@@ -38,6 +40,7 @@ import { toHex } from '../../util/index.js';
 import { MemoryReplayCache, type ReplayCache } from '../../formats/mikey/index.js';
 import { authoriseKeyManagement, type AccessTokenVerifier } from '../authz/index.js';
 import { KeyIssuer, keyPeriodBounds, keyPeriodNoOf, keyPeriodNoOfNtp } from './key-issuer.js';
+import { clientKeysOfRequest, newKeysOf } from './client-key-rotation.js';
 
 /** The resource root of Annex D.2.1. */
 export const KMS_BASE_PATH = '/keymanagement/identity/v1';
@@ -89,6 +92,8 @@ export interface KmsAnswer {
   readonly user: string;
   readonly operation: string;
   readonly keyPeriodNo?: number | undefined;
+  /** A TrK / InK rotation this answer offered (new keys carried) or completed (§5.3.3). */
+  readonly rotation?: 'offered' | 'completed' | undefined;
 }
 
 const notFound = (field: string, rule: string, clause = D): PolicyError => new PolicyError(ErrorCode.NOT_FOUND, { field, rule, clause });
@@ -167,7 +172,8 @@ export class KmsService {
     // D.2.2: the TrK-ID names the client keys; they verify a signed request and protect the answer.
     const opened = openKmsRequest(call.body);
     const request = opened.request;
-    const client = request.trkId === undefined ? undefined : await this.#o.store.getClientKeys(request.trkId);
+    const keys = await clientKeysOfRequest(this.#o.store, request);
+    const client = keys.client;
     if (request.trkId !== undefined && (client === undefined || (client.userUri !== undefined && client.userUri !== request.userUri))) {
       throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'kmsRequest.TrK-ID', rule: 'must name a TrK this KMS issued to the user', clause: 'TS 33.180 §5.3.3' });
     }
@@ -187,11 +193,16 @@ export class KmsService {
       const fresh = await this.#replay.claim(`kms-request:${toHex(request.signature.signatureValue)}`, now.getTime(), now.getTime() + 2 * windowMs);
       if (!fresh) throw new PolicyError(ErrorCode.REPLAY, { field: 'signedKmsRequest', rule: 'was seen before within the request window', clause: 'TS 33.180 Annex D.2.2' });
     }
+    // §5.3.3: the first signed request with the new TrK / InK retires the old one (client-key-rotation.ts).
+    const completed = request.signature !== undefined && keys.complete !== undefined;
+    if (completed) await keys.complete?.();
+    const offered = keys.offer === undefined ? {} : { rotation: 'offered' as const };
     const protection = this.#protection(request, client);
     const respond = (kmsMessage: KmsMessageInput | undefined, extra: Partial<KmsAnswer> = {}): KmsAnswer => ({
       status: 200,
       user: request.userUri,
       operation,
+      rotation: completed ? 'completed' : undefined,
       ...extra,
       body: encodeKmsResponse(
         {
@@ -209,7 +220,7 @@ export class KmsService {
     switch (operation) {
       case 'init':
         this.#noMoreSegments(segments, 1);
-        return respond({ init: { certificate: this.rootCertificate(domain) } });
+        return respond({ init: { certificate: this.rootCertificate(domain), ...newKeysOf(keys.offer) } }, offered);
       case 'keyprov': {
         this.#noMoreSegments(segments, 3);
         const target = segments[1] === undefined ? request.userUri : decodeSegment(segments[1], 'path.uri');
@@ -241,9 +252,10 @@ export class KmsService {
                   userPubTokenPVT: { key: set.pvt },
                 },
               ],
+              ...newKeysOf(keys.offer),
             },
           },
-          { keyPeriodNo: periodNo },
+          { keyPeriodNo: periodNo, ...offered },
         );
       }
       case 'certcache': {
