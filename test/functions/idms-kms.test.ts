@@ -3,6 +3,8 @@
 // self-signed certificate; the MC client logs in with the IdM client (code + PKCE, the login form
 // filled in) asking for the KMS resource and the key management scope, then provisions its keys.
 // A token for another resource, without the key management scope, or for another user is refused.
+// The MCX server too (§5.1.3.2): the IdMS's token for the MCPTT resource, in a REGISTER's
+// mcptt-info encrypted under the CSK uploaded with it, authorises the MCPTT service.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -19,6 +21,12 @@ import { KyselyKmsStore, SecretBox, openDatabase } from '../../src/store/index.j
 import { loadOrCreateTls } from '../../src/transport/http/index.js';
 import { fromHex } from '../../src/util/index.js';
 import { ALICE, CLIENT_ID, REDIRECT, provisionAlice, startTestIdms, type TestIdms } from '../helpers/idms.js';
+import { MemoryReplayCache } from '../../src/formats/mikey/index.js';
+import { ContentType } from '../../src/formats/sip/index.js';
+import { MCPTT_INFO_POLICY } from '../../src/formats/xmlenc/index.js';
+import { McxServerService, mcxServerConfig } from '../../src/functions/mcx-server/index.js';
+import { McxClientKeys } from '../../src/client/mcx-client-keys.js';
+import { MDSI, mcxWorld } from '../helpers/mcx.js';
 
 const KMS_URI = 'kms.example.org';
 const KMS_RESOURCE = 'https://kms.example.org';
@@ -84,5 +92,29 @@ describe('KMS with access tokens of the IdMS', () => {
     assert.equal(await code(client(noKm.access_token).init()), 'ERR_FORBIDDEN');
     const good = await loginWithPassword(idms, { username: ALICE.username, password: ALICE.password, redirectUri: REDIRECT, scope: 'openid 3gpp:mc:ptt_key_management_service', resource: KMS_RESOURCE });
     assert.equal(await code(client(good.access_token, 'sip:bob@example.org').init()), 'ERR_FORBIDDEN');
+  });
+
+  test('§5.1.3.2: the MCX server authorises MCPTT for a REGISTER carrying the IdMS token for the MCPTT resource; a KMS token or one without the service scope is refused', async () => {
+    const world = await mcxWorld();
+    try {
+      const verifier = new AccessTokenVerifier({ issuer: t.idms.issuer, audience: MCPTT_RESOURCE, jwks: { url: `${t.idms.issuer}/jwks`, caPem: t.caPem } });
+      const svc = new McxServerService({ config: mcxServerConfig({ mdsi: MDSI }), keys: world.serverKeys, store: world.mcxStore, replayCache: new MemoryReplayCache(), accessTokens: { verifier, mode: 'required' } });
+      const user = await world.userKeysOf(ALICE.mcptt);
+      const register = (token: string, n: number) => {
+        const info = `<?xml version="1.0" encoding="UTF-8"?>\n<mcpttinfo xmlns="urn:3gpp:ns:mcpttInfo:1.0"><mcptt-Params><mcptt-access-token><mcpttString>${token}</mcpttString></mcptt-access-token></mcptt-Params></mcpttinfo>`;
+        const keys = new McxClientKeys({ user, server: { mdsi: MDSI } });
+        return keys.registerRequest({ via: { transport: 'tcp', host: '127.0.0.1', port: 5999 }, contact: 'sip:alice@127.0.0.1:5999;transport=tcp', instance: `<urn:uuid:idms-mcx-${n}>`, xmlParts: [{ contentType: ContentType.MCPTT_INFO, xml: info, policy: MCPTT_INFO_POLICY }] });
+      };
+      const source = { transport: 'tcp' as const, address: '127.0.0.1', port: 5999 };
+      const ptt = await loginWithPassword(idms, { username: ALICE.username, password: ALICE.password, redirectUri: REDIRECT, scope: 'openid 3gpp:mc:ptt_service', resource: MCPTT_RESOURCE });
+      const o = await svc.handleRegistration(register(ptt.access_token, 1), source);
+      assert.deepEqual(o.authorisations.map((a) => [a.service, a.mcServiceId]), [['mcptt', ALICE.mcptt]]);
+      const forKms = await loginWithPassword(idms, { username: ALICE.username, password: ALICE.password, redirectUri: REDIRECT, scope: 'openid 3gpp:mc:ptt_key_management_service', resource: KMS_RESOURCE });
+      assert.equal(await code(svc.handleRegistration(register(forKms.access_token, 2), source)), 'ERR_UNAUTHORIZED');
+      const noPtt = await loginWithPassword(idms, { username: ALICE.username, password: ALICE.password, redirectUri: REDIRECT, scope: 'openid 3gpp:mc:ptt_key_management_service', resource: MCPTT_RESOURCE });
+      assert.equal(await code(svc.handleRegistration(register(noPtt.access_token, 3), source)), 'ERR_FORBIDDEN');
+    } finally {
+      await world.close();
+    }
   });
 });
