@@ -6,6 +6,7 @@
  *   kms add-user <uri...>            kms provision --users N [--next]      (bulk, progress bar)
  *   kms issue-client-keys <uri>      kms add-external-cert <response.xml> [--migration]
  *   kms rotate-client-keys --user <uri> [--trk] [--ink] [--trk-id <id>]   (§5.3.3 step 2, D.3)
+ *   (or kms serve --rotate-client-keys-after <days>: by the age of the client keys)
  *   kms serve --issuer <url> --audience <aud> --jwks <file|url> [--port] [--host]
  *   kms fetch --kms <url> --token <file> --user <uri> [--kms-uri <uri>] [--client-keys <json>] [--ca <pem>]
  *
@@ -192,7 +193,8 @@ export function registerKmsCommands(program: Command): void {
     .option('--request-window <seconds>', 'accepted clock difference for request Time (D.2.2)', '30')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--redis <url>', 'Redis for the request replay cache shared by several instances (default: in memory)')
-    .action(async (o: StoreOptions & { redis?: string; port: string; host: string; issuer: string; audience: string[]; jwks: string; jwksCa?: string; tlsCert?: string; tlsKey?: string; requireSignedRequests?: boolean; requireTrk?: boolean; signCertificates: boolean; requestWindow: string; logLevel: string }) => {
+    .option('--rotate-client-keys-after <days>', 'schedule a new TrK and InK for client keys older than this, offered in the next KmsInit / KmsKeyProv (§5.3.3 step 2; default: only rotate-client-keys does)')
+    .action(async (o: StoreOptions & { rotateClientKeysAfter?: string; redis?: string; port: string; host: string; issuer: string; audience: string[]; jwks: string; jwksCa?: string; tlsCert?: string; tlsKey?: string; requireSignedRequests?: boolean; requireTrk?: boolean; signCertificates: boolean; requestWindow: string; logLevel: string }) => {
       const logger = pino({ level: o.logLevel, base: { fn: 'kms' } });
       const verifier = new AccessTokenVerifier({ issuer: o.issuer, audience: o.audience, jwks: jwksSource(o.jwks, o.jwksCa) });
       const { database, store } = await openStoreOf(o);
@@ -202,7 +204,8 @@ export function registerKmsCommands(program: Command): void {
         throw new ConfigError(ErrorCode.CONFIG, { field: '--kms-uri', rule: `no domain ${kmsUri} in ${database.location}: run mcsec kms init-domain` });
       }
       const replayCache = o.redis === undefined ? undefined : new RedisReplayCache(o.redis, 'mcsec:kms:replay:');
-      const service = new KmsService({ store, kmsUri, verifier, replayCache, requireSignedRequests: o.requireSignedRequests === true, requireTrk: o.requireTrk === true, signExternalCertificates: o.signCertificates, requestWindowMs: int(o.requestWindow, '--request-window') * 1000 });
+      const rotateClientKeysAfterMs = o.rotateClientKeysAfter === undefined ? undefined : int(o.rotateClientKeysAfter, '--rotate-client-keys-after', 1) * 86_400_000;
+      const service = new KmsService({ store, kmsUri, verifier, replayCache, rotateClientKeysAfterMs, requireSignedRequests: o.requireSignedRequests === true, requireTrk: o.requireTrk === true, signExternalCertificates: o.signCertificates, requestWindowMs: int(o.requestWindow, '--request-window') * 1000 });
       const tls = await loadOrCreateTls({ dataDir: o.dataDir, certFile: o.tlsCert, keyFile: o.tlsKey, hostnames: [o.host] });
       const app = buildKmsServer({ service, tls, logger });
       await app.listen({ port: int(o.port, '--port'), host: o.host });

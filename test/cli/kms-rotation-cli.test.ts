@@ -2,6 +2,7 @@
 // §5.3.3 step 2, Annex D.3): the operator schedules it, the next fetch applies the new keys and
 // keeps them sealed in the client data folder (not the plain --client-keys file), the fetch after
 // it uses them although it is given the old file, and the old keys are refused from then on.
+// `kms serve --rotate-client-keys-after 30` leaves keys younger than 30 days alone.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -47,7 +48,7 @@ test('mcsec kms rotate-client-keys: the next fetch takes the new TrK / InK, keep
   const tok = await new SignJWT({ mcptt_id: ALICE, scope: 'openid 3gpp:mc:ptt_key_management_service' })
     .setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('https://idms.test').setAudience('kms').setExpirationTime('5m').sign(idms.privateKey);
   writeFileSync(join(dir, 'token'), tok);
-  server = spawn(process.execPath, ['bin/mcsec.js', 'kms', 'serve', '--data-dir', data, '--port', '0', '--issuer', 'https://idms.test', '--audience', 'kms', '--jwks', join(dir, 'jwks.json')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(process.execPath, ['bin/mcsec.js', 'kms', 'serve', '--data-dir', data, '--port', '0', '--issuer', 'https://idms.test', '--audience', 'kms', '--jwks', join(dir, 'jwks.json'), '--rotate-client-keys-after', '30'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     server?.stdout?.setEncoding('utf8').on('data', (c: string) => {

@@ -49,10 +49,10 @@ const token = (user: string): Promise<string> =>
 
 interface Running { readonly url: string; readonly close: () => Promise<unknown>; readonly lines: string[]; readonly store: KyselyKmsStore; readonly caPem: string }
 
-async function startKms(database: StoreDatabase, box: SecretBox, dataDir: string): Promise<Running> {
+async function startKms(database: StoreDatabase, box: SecretBox, dataDir: string, rotateClientKeysAfterMs?: number): Promise<Running> {
   const store = await KyselyKmsStore.open(database, box);
   const verifier = new AccessTokenVerifier({ issuer: ISSUER, audience: 'mcsec-kms', jwks: { keys: { keys: [jwk] } } });
-  const service = new KmsService({ store, kmsUri: KMS, verifier });
+  const service = new KmsService({ store, kmsUri: KMS, verifier, rotateClientKeysAfterMs });
   const tls = await loadOrCreateTls({ dataDir });
   const lines: string[] = [];
   const stream = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(chunk.toString('utf8')); cb(); } });
@@ -320,6 +320,46 @@ describe('TrK / InK rotation on SQLite over HTTPS', () => {
     await assert.rejects(scheduleClientKeyRotation(store, KMS, 'sip:nobody@example.org', { trk: true, ink: true }), { code: 'ERR_CONFIG', field: '--user' });
     await assert.rejects(scheduleClientKeyRotation(store, KMS, ALICE, { trk: true, ink: false, trkId: 'ffffffff' }), { code: 'ERR_CONFIG', field: '--trk-id' });
     await assert.rejects(scheduleClientKeyRotation(store, KMS, ALICE, { trk: false, ink: false }), { code: 'ERR_USAGE' });
+  });
+  test('§5.3.3: with a maximum age, keys past it are rotated on the next fetch (only after a request passes its checks); younger keys are not', async () => {
+    const DAY = 86_400_000;
+    const aging = await startKms(database, box, dir, 7 * DAY);
+    try {
+      const erin = 'sip:erin@example.org';
+      const fay = 'sip:fay@example.org';
+      await aging.store.addUsers(KMS, [{ userUri: erin }, { userUri: fay }]);
+      const past = await KyselyKmsStore.open(database, box, { now: () => Date.now() - 10 * DAY });
+      const aged = await issueClientKeys(past, KMS, erin);
+      const young = await issueClientKeys(aging.store, KMS, fay);
+      secrets.push(aged.trk, aged.ink, young.trk, young.ink);
+      const old: ClientTransportKeys = { trk: key(aged.trkId, aged.trk), ink: key(aged.inkId, aged.ink) };
+      // A request that fails its signature check schedules nothing.
+      const forged = await post(aging, erin, 'init', { trk: old.trk, ink: { id: aged.inkId, key: new Uint8Array(32).fill(9) } });
+      assert.equal(forged.status, 403);
+      assert.equal(await aging.store.getClientKeyRotation(aged.trkId), undefined);
+      const keyStore = new ClientKeyStore(join(dir, 'erin'));
+      const client = new KmsClient({ kmsUrl: aging.url, allowedKmsUris: [KMS], userUri: erin, accessToken: await token(erin), caPem: aging.caPem, keyStore, ...old });
+      await client.fetchAll(keyStore, { next: false });
+      assert.notEqual(client.clientKeys.trk?.id, aged.trkId, 'a new TrK');
+      assert.notEqual(client.clientKeys.ink?.id, aged.inkId, 'a new InK');
+      assert.equal(await aging.store.getClientKeys(aged.trkId), undefined, 'the aged TrK-ID retired');
+      const now = await aging.store.getClientKeys(client.clientKeys.trk?.id ?? '');
+      assert.equal(now?.userUri, erin);
+      secrets.push(toHex(now?.trk ?? new Uint8Array(0)), toHex(now?.ink ?? new Uint8Array(0)));
+      // The new keys are young: the next fetch keeps them.
+      const rotated = client.clientKeys;
+      await client.fetchAll(keyStore, { next: false });
+      assert.deepEqual(client.clientKeys, rotated);
+      assert.match(aging.lines.join(''), /"rotation":"offered"/);
+      // Keys younger than the limit are not rotated.
+      const fresh = new KmsClient({ kmsUrl: aging.url, allowedKmsUris: [KMS], userUri: fay, accessToken: await token(fay), caPem: aging.caPem, trk: key(young.trkId, young.trk), ink: key(young.inkId, young.ink) });
+      await fresh.fetchAll(new ClientKeyStore(join(dir, 'fay')), { next: false });
+      assert.equal(fresh.clientKeys.trk?.id, young.trkId);
+      assert.equal(await aging.store.getClientKeyRotation(young.trkId), undefined);
+      kms.lines.push(...aging.lines);
+    } finally {
+      await aging.close();
+    }
   });
   test('no log line holds key material (old, new and carried keys searched)', () => {
     noSecretsLogged(kms.lines, secrets);

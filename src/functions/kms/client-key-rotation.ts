@@ -17,6 +17,9 @@
  *      refused from then on (ERR_UNKNOWN_KEY). Until then both are accepted. An unsigned request
  *      naming the new TrK-ID is answered under the new keys but completes nothing: the new IDs
  *      travel in clear (CarriedKeyName), so naming one proves nothing; a signature does.
+ * With a maximum age (`kms serve --rotate-client-keys-after`), a request naming client keys older
+ * than that with no rotation pending has a rotation of both scheduled (step 1) once it has passed
+ * every check, and offered in that very answer when it is a KmsInit / KmsKeyProv.
  * All state is in the store (kms-rotation-store.ts), so several instances on one database agree.
  */
 import { randomBytes } from 'node:crypto';
@@ -63,32 +66,38 @@ export async function scheduleClientKeyRotation(
     const rule = o.trkId === undefined ? 'has no client keys: run mcsec kms issue-client-keys first' : 'has no client keys with that TrK-ID';
     throw new ConfigError(ErrorCode.CONFIG, { field: o.trkId === undefined ? '--user' : '--trk-id', rule, clause: S533 });
   }
-  const rng = o.rng ?? ((n: number) => new Uint8Array(randomBytes(n)));
+  const rng = o.rng ?? defaultRng;
   const out: ScheduledClientKeyRotation[] = [];
   for (const c of clients) {
     const held = await store.getClientKeyRotation(c.clientId);
-    if (held !== undefined) {
-      out.push(Object.freeze({ trkId: c.clientId, newTrkId: held.newTrkId, newInkId: held.newInkId, created: false }));
-      continue;
-    }
-    for (let attempt = 0; ; attempt++) {
-      const newTrkId = o.trk ? await freeTrkId(store, rng) : undefined;
-      const newInkId = o.ink ? freeInkId(c, newTrkId, rng) : undefined;
-      const newTrk = o.trk ? rng(32) : undefined;
-      const newInk = o.ink ? rng(32) : undefined;
-      const stored = await store.putClientKeyRotation({ clientId: c.clientId, newTrkId, newTrk, newInkId, newInk });
-      newTrk?.fill(0);
-      newInk?.fill(0);
-      if (stored !== undefined) {
-        const created = stored.newTrkId === newTrkId && stored.newInkId === newInkId;
-        out.push(Object.freeze({ trkId: c.clientId, newTrkId: stored.newTrkId, newInkId: stored.newInkId, created }));
-        break;
-      }
-      // The new TrK-ID was taken meanwhile by another rotation: draw again (a few times at most).
-      if (attempt >= 4) throw new ConfigError(ErrorCode.INTERNAL, { field: 'newTrkId', rule: 'no free 32-bit TrK-ID found' });
-    }
+    const { rotation: r, created } = held === undefined ? await scheduleOne(store, c, o.trk, o.ink, rng) : { rotation: held, created: false };
+    out.push(Object.freeze({ trkId: c.clientId, newTrkId: r.newTrkId, newInkId: r.newInkId, created }));
   }
   return Object.freeze(out);
+}
+
+const defaultRng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+
+/** Fresh keys and IDs for one client, stored unless a rotation is pending (then that one is returned, not created). */
+async function scheduleOne(
+  store: KmsStore,
+  c: KmsClientKeys,
+  trk: boolean,
+  ink: boolean,
+  rng: (n: number) => Uint8Array,
+): Promise<{ readonly rotation: KmsClientKeyRotation; readonly created: boolean }> {
+  for (let attempt = 0; ; attempt++) {
+    const newTrkId = trk ? await freeTrkId(store, rng) : undefined;
+    const newInkId = ink ? freeInkId(c, newTrkId, rng) : undefined;
+    const newTrk = trk ? rng(32) : undefined;
+    const newInk = ink ? rng(32) : undefined;
+    const stored = await store.putClientKeyRotation({ clientId: c.clientId, newTrkId, newTrk, newInkId, newInk });
+    newTrk?.fill(0);
+    newInk?.fill(0);
+    if (stored !== undefined) return { rotation: stored, created: stored.newTrkId === newTrkId && stored.newInkId === newInkId };
+    // The new TrK-ID was taken meanwhile by another rotation: draw again (a few times at most).
+    if (attempt >= 4) throw new ConfigError(ErrorCode.INTERNAL, { field: 'newTrkId', rule: 'no free 32-bit TrK-ID found' });
+  }
 }
 
 /** A 32-bit TrK-ID (8 hex digits, as issueClientKeys) naming no client keys and no pending rotation. */
@@ -115,26 +124,38 @@ export interface RequestClientKeys {
   readonly offer: KmsClientKeyRotation | undefined;
   /** Completes the rotation (step 3); to call only once a signed request passed every check. */
   readonly complete: (() => Promise<unknown>) | undefined;
+  /** Schedules the rotation of keys past their age; to call only once the request passed every check. */
+  readonly due: (() => Promise<KmsClientKeyRotation>) | undefined;
+}
+
+/** Rotation of client keys by age: keys older than `maxAgeMs` at `now` (ms since the epoch). */
+export interface ClientKeyAgePolicy {
+  readonly maxAgeMs: number;
+  readonly now: number;
+  readonly rng?: ((n: number) => Uint8Array) | undefined;
 }
 
 /** Resolves the request's TrK-ID (and, for an InK rotation, Signature-ID) against the store. */
-export async function clientKeysOfRequest(store: KmsStore, request: KmsRequest): Promise<RequestClientKeys> {
+export async function clientKeysOfRequest(store: KmsStore, request: KmsRequest, age?: ClientKeyAgePolicy): Promise<RequestClientKeys> {
+  const none = { offer: undefined, complete: undefined, due: undefined };
   const trkId = request.trkId;
-  if (trkId === undefined) return { client: undefined, offer: undefined, complete: undefined };
+  if (trkId === undefined) return { client: undefined, ...none };
   const held = await store.getClientKeys(trkId);
   if (held !== undefined) {
     const r = await store.getClientKeyRotation(trkId);
     if (r !== undefined && r.newTrkId === undefined && r.newInk !== undefined && r.newInkId !== undefined && request.signatureId === r.newInkId) {
       // The client signs with the new InK of an InK-only rotation.
-      return { client: { ...held, ink: r.newInk, inkId: r.newInkId }, offer: undefined, complete: () => store.completeClientKeyRotation(trkId) };
+      return { ...none, client: { ...held, ink: r.newInk, inkId: r.newInkId }, complete: () => store.completeClientKeyRotation(trkId) };
     }
-    return { client: held, offer: r, complete: undefined };
+    const old = r === undefined && age !== undefined && age.now - held.createdAt >= age.maxAgeMs;
+    const due = old ? async () => (await scheduleOne(store, held, true, true, age.rng ?? defaultRng)).rotation : undefined;
+    return { ...none, client: held, offer: r, due };
   }
   const r = await store.findClientKeyRotation(trkId);
   const old = r === undefined ? undefined : await store.getClientKeys(r.clientId);
   if (r === undefined || r.newTrk === undefined || old === undefined) {
     // Another instance may have completed the rotation between the two reads.
-    return { client: await store.getClientKeys(trkId), offer: undefined, complete: undefined };
+    return { ...none, client: await store.getClientKeys(trkId) };
   }
   const client: KmsClientKeys = {
     clientId: trkId,
@@ -144,7 +165,7 @@ export async function clientKeysOfRequest(store: KmsStore, request: KmsRequest):
     userUri: old.userUri,
     createdAt: r.scheduledAt,
   };
-  return { client, offer: undefined, complete: () => store.completeClientKeyRotation(r.clientId) };
+  return { ...none, client, complete: () => store.completeClientKeyRotation(r.clientId) };
 }
 
 /** The NewTransportKey / NewIntegrityKey of an offer, for the encoder to wrap under the request's TrK. */

@@ -72,6 +72,14 @@ export interface KmsServiceOptions {
    * Unsigned requests carry no nonce (D.2.2) and cannot be told from replays; keyprov is idempotent.
    */
   readonly replayCache?: ReplayCache | undefined;
+  /**
+   * Client keys (TrK / InK) older than this, ms, get a rotation of both scheduled by the first
+   * request naming them that passes every check (§5.3.3 step 2; client-key-rotation.ts). Default:
+   * only the operator schedules rotations (`mcsec kms rotate-client-keys`).
+   */
+  readonly rotateClientKeysAfterMs?: number | undefined;
+  /** Randomness for keys made while serving (rotations by age). */
+  readonly rng?: ((n: number) => Uint8Array) | undefined;
 }
 
 /** One request as the HTTP layer hands it over. */
@@ -172,7 +180,9 @@ export class KmsService {
     // D.2.2: the TrK-ID names the client keys; they verify a signed request and protect the answer.
     const opened = openKmsRequest(call.body);
     const request = opened.request;
-    const keys = await clientKeysOfRequest(this.#o.store, request);
+    const maxAgeMs = this.#o.rotateClientKeysAfterMs;
+    const age = maxAgeMs === undefined ? undefined : { maxAgeMs, now: this.#now().getTime(), rng: this.#o.rng };
+    const keys = await clientKeysOfRequest(this.#o.store, request, age);
     const client = keys.client;
     if (request.trkId !== undefined && (client === undefined || (client.userUri !== undefined && client.userUri !== request.userUri))) {
       throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'kmsRequest.TrK-ID', rule: 'must name a TrK this KMS issued to the user', clause: 'TS 33.180 §5.3.3' });
@@ -196,7 +206,8 @@ export class KmsService {
     // §5.3.3: the first signed request with the new TrK / InK retires the old one (client-key-rotation.ts).
     const completed = request.signature !== undefined && keys.complete !== undefined;
     if (completed) await keys.complete?.();
-    const offered = keys.offer === undefined ? {} : { rotation: 'offered' as const };
+    const offer = keys.offer ?? (await keys.due?.());
+    const offered = offer === undefined ? {} : { rotation: 'offered' as const };
     const protection = this.#protection(request, client);
     const respond = (kmsMessage: KmsMessageInput | undefined, extra: Partial<KmsAnswer> = {}): KmsAnswer => ({
       status: 200,
@@ -220,7 +231,7 @@ export class KmsService {
     switch (operation) {
       case 'init':
         this.#noMoreSegments(segments, 1);
-        return respond({ init: { certificate: this.rootCertificate(domain), ...newKeysOf(keys.offer) } }, offered);
+        return respond({ init: { certificate: this.rootCertificate(domain), ...newKeysOf(offer) } }, offered);
       case 'keyprov': {
         this.#noMoreSegments(segments, 3);
         const target = segments[1] === undefined ? request.userUri : decodeSegment(segments[1], 'path.uri');
@@ -252,7 +263,7 @@ export class KmsService {
                   userPubTokenPVT: { key: set.pvt },
                 },
               ],
-              ...newKeysOf(keys.offer),
+              ...newKeysOf(offer),
             },
           },
           { keyPeriodNo: periodNo, ...offered },
