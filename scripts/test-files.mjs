@@ -57,6 +57,7 @@ export const testFiles = [
   'test/functions/gms-i-message.test.ts',
   'test/functions/gms-e2e.test.ts',
   'test/client/media-call.test.ts',
+  'test/client/control-channel.test.ts',
   'test/functions/gms-ear.test.ts',
   'test/functions/idms-server.test.ts',
   'test/functions/idms-token-exchange.test.ts',

@@ -13,4 +13,5 @@ export { MediaSession, isRtcp, type MediaReceipt, type MediaSessionOptions } fro
 export { GroupCallSession, joinGroupCall, type GroupCallOptions, type GroupKeyEvents, type GroupKeySource } from './group-call.js';
 export { PrivateCallSession, createPrivateCallOffer, openPrivateCallOffer, type OpenedPrivateCall, type PrivateCallKey, type PrivateCallOffer } from './private-call.js';
 export { PrivateCallAgent, type EstablishedPrivateCall, type PrivateCallAgentEvents, type PrivateCallAgentOptions } from './private-call-sip.js';
+export { ControlChannelSession, type ControlChannelOptions, type ControlKeySource } from './control-channel.js';
 export { MediaSocket, type MediaPeer, type MediaSocketOptions } from './media-socket.js';

@@ -20,7 +20,7 @@
  * while not in use; persisting them is not done yet).
  */
 import { randomBytes } from 'node:crypto';
-import { deriveUid, generateKeyId, keyPeriodNoAt, type KeyType } from '../crypto/index.js';
+import { deriveKfcRand, deriveUid, generateKeyId, keyPeriodNoAt, type KeyType } from '../crypto/index.js';
 import { ErrorCode, FormatError, McsecError, PolicyError } from '../errors/index.js';
 import { createIMessage, openIMessage, MemoryReplayCache, type KeyParametersInput, type OpenedIMessage, type ReplayCache } from '../formats/mikey/index.js';
 import { ContentType, createBoundary, createSipRequest, createSipResponse, multipartBody, type MimePart, type Rng, type SipRequest, type SipResponse } from '../formats/sip/index.js';
@@ -43,6 +43,8 @@ export interface McxServerPeer {
 export interface CskUploadMessage {
   readonly cskId: number;
   readonly csk: Uint8Array;
+  /** The I_MESSAGE's RAND: the KFC-RAND of SRTCP under this CSK (§9.4.2, `deriveKfcRand`). */
+  readonly rand: Uint8Array;
   readonly iMessage: Uint8Array;
 }
 
@@ -51,6 +53,8 @@ export interface HeldKey {
   readonly keyType: 'CSK' | 'MuSiK' | 'MSCCK';
   readonly keyId: number;
   readonly key: Uint8Array;
+  /** The RAND of the MIKEY message that carried the key: its KFC-RAND for SRTCP (§9.4.2, §9.4.3). */
+  readonly rand: Uint8Array;
   readonly receivedAt: Date;
   readonly expiresAt: Date | undefined;
   readonly groupIds: readonly string[];
@@ -185,6 +189,7 @@ export class McxClientKeys {
     if (serverKms === undefined) throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'server.kmsUri', rule: 'must be a KMS this client trusts', clause: 'TS 33.180 §5.2.7' });
     const csk = this.#rng(16);
     const cskId = o.keyId ?? generateKeyId('CSK', this.#rng);
+    const rand = deriveKfcRand(csk, cskId);
     const iMessage = createIMessage({
       keyType: 'CSK',
       key: csk,
@@ -192,11 +197,12 @@ export class McxClientKeys {
       initiator: { uri: u.uri, kmsUri: u.kmsUri, userKeyPeriod: u.userKeyPeriod, userKeyOffset: u.userKeyOffset, kpak: u.kpak, ssk: signer.ssk, pvt: signer.pvt },
       responder: { uri: this.server.mdsi, kmsUri: serverKmsUri, userKeyPeriod: serverKms.userKeyPeriod, userKeyOffset: serverKms.userKeyOffset, kms: serverKms.kms },
       time,
+      rand,
       ...(o.hideIdentities === true ? { hideIdentities: true } : {}),
       ...(o.keyParameters === undefined ? {} : { keyParameters: o.keyParameters }),
       rng: this.#rng,
     });
-    this.#pending = Object.freeze({ cskId, csk, iMessage });
+    this.#pending = Object.freeze({ cskId, csk, rand, iMessage });
     return this.#pending;
   }
 
@@ -219,7 +225,7 @@ export class McxClientKeys {
     const p = this.#pending;
     this.#pending = undefined;
     if (p === undefined || res.status < 200 || res.status >= 300) return false;
-    this.#csk = Object.freeze({ keyType: 'CSK' as const, keyId: p.cskId, key: p.csk, receivedAt: this.#now(), expiresAt: undefined, groupIds: Object.freeze([]) });
+    this.#csk = Object.freeze({ keyType: 'CSK' as const, keyId: p.cskId, key: p.csk, rand: p.rand, receivedAt: this.#now(), expiresAt: undefined, groupIds: Object.freeze([]) });
     return true;
   }
 
@@ -325,6 +331,7 @@ export class McxClientKeys {
       keyType,
       keyId: o.keyId,
       key: o.key,
+      rand: o.rand,
       receivedAt: this.#now(),
       expiresAt: kp?.expiryTime,
       groupIds: Object.freeze((kp?.mcGroupIds ?? []).map((g) => g.id)),

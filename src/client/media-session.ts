@@ -9,7 +9,7 @@
  * off-network calls. `receive` never throws: a packet that is not opened is dropped and counted
  * under a typed reason (media-stats.ts), and no state moves (srtp-context.ts).
  */
-import { ErrorCode, McsecError } from '../errors/index.js';
+import { ErrorCode, FormatError, McsecError } from '../errors/index.js';
 import { SrtpReceiver, SrtpSender, type SrtpKey, type SrtpSessionOptions } from '../formats/srtp/index.js';
 import { MediaCounters, dropReason, type DropReason, type MediaStats } from './media-stats.js';
 
@@ -21,7 +21,7 @@ export type MediaReceipt =
       /** The RTP or RTCP packet. */
       readonly packet: Uint8Array;
       readonly ssrc: number;
-      /** The key that opened it: PCK-ID or GMK-ID, its CS-ID and CSB-ID (the sender's GUK-ID). */
+      /** The key that opened it: PCK-ID, GMK-ID or KFC-ID, its CS-ID and CSB-ID (GUK-ID, KFC-ID). */
       readonly keyId: number;
       readonly csId: number;
       readonly csbId: number;
@@ -34,6 +34,8 @@ export const isRtcp = (bytes: Uint8Array): boolean => bytes.length >= 2 && (byte
 /** Options of a media session. */
 export interface MediaSessionOptions extends SrtpSessionOptions {
   readonly mkiLength: 4 | 8;
+  /** A control channel (§9.4): SRTCP only; anything else received is dropped as malformed. */
+  readonly rtcpOnly?: boolean;
 }
 
 /** Sender, receiver and counters over keys a subclass finds. */
@@ -73,6 +75,7 @@ export abstract class MediaSession {
 
   /** The SRTP packet of an RTP packet of this client's (RFC 3711 §3.3, RFC 7714 §8). */
   protectRtp(packet: Uint8Array): Uint8Array {
+    if (this.#opts.rtcpOnly === true) throw new McsecError(ErrorCode.CONFIG, { field: 'media.protectRtp', rule: 'a control channel carries RTCP only', clause: 'TS 33.180 §9.4.1' });
     const out = this.#sending().protectRtp(packet);
     this.#counters.sent('rtp');
     return out;
@@ -90,6 +93,9 @@ export abstract class MediaSession {
     const kind = isRtcp(bytes) ? 'rtcp' : 'rtp';
     this.#opened = undefined;
     try {
+      if (kind === 'rtp' && this.#opts.rtcpOnly === true) {
+        throw new FormatError(ErrorCode.BAD_VALUE, { field: 'srtcp.packetType', rule: 'a control channel carries SRTCP only (RTCP packet type 192-223)', clause: 'TS 33.180 §9.4.1; RFC 5761 §4' });
+      }
       const packet = kind === 'rtp' ? this.#receiver.unprotectRtp(bytes) : this.#receiver.unprotectRtcp(bytes);
       const key = this.#takeOpened();
       if (key === undefined) throw new McsecError(ErrorCode.INTERNAL, { field: 'media.receive', rule: 'a packet opened without a key' });

@@ -67,6 +67,7 @@ export {
   deriveGroupCallMaster,
   derivePrivateCallMaster,
   deriveSrtcpMaster,
+  deriveKfcRand,
   deriveSrtpMaster,
   groupCallCsId,
   privateCallCsId,

@@ -12,11 +12,18 @@
  *   SRTCP on-network (§9.4.6)         KFC   KFC-ID                      KFC-RAND   6 CSK/MCPTT, 7 MuSiK/MCPTT,
  *                                                                                  8 CSK/MCVideo, 9 MuSiK/MCVideo
  *
+ * KFC-RAND (§9.4.2, §9.4.3) is "the MIKEY RAND value transmitted in the MIKEY message used to
+ * distribute" the CSK or MuSiK. mcsec sends `deriveKfcRand(KFC, KFC-ID)` as that RAND whenever it
+ * distributes a KFC (CSK upload, key download), so every holder of the key, and a server that
+ * stores only the key, has the same KFC-RAND (as `gmkRand` does for GMKs, functions/gms).
+ *
  * Off-network SRTCP uses the SRTP master key, salt and MKI of the call (§7.4.1, §7.4.2). Table
  * E.1.3-1 assigns no CS-ID to SRTCP under an SPK (§9.4.5): `deriveSrtcpMaster` then needs the
  * CS-ID from the caller (the SP payload of the key's distribution, or configuration).
  */
+import { createHmac } from 'node:crypto';
 import { ErrorCode, FormatError } from '../errors/index.js';
+import { concatBytes, u32be, utf8 } from '../util/index.js';
 import { isKeyIdOfType, type KeyType } from './key-id.js';
 import { MikeyKeyConstant, deriveFromTgk } from './mikey-prf.js';
 
@@ -168,4 +175,18 @@ export function deriveSrtcpMaster(input: {
   checkKey(input.kfc, 'srtcpKdf.kfc', 'TS 33.180 §9.4.6');
   checkKeyId(input.kfcId, undefined, 'srtcpKdf.kfcId');
   return deriveSrtpMaster({ tgk: input.kfc, csId: input.csId, csbId: input.kfcId, rand: input.kfcRand });
+}
+
+const KFC_RAND_LABEL = utf8('mcsec KFC RAND');
+
+/**
+ * The RAND mcsec sends with a KFC it distributes (see the module comment): the first 16 octets of
+ * HMAC-SHA-256(KFC, "mcsec KFC RAND" || KFC-ID), pseudo-random as RFC 3830 §6.11 asks since the
+ * KFC is a fresh random key; it becomes the KFC-RAND of §9.4.2 / §9.4.3 / §9.4.6.
+ */
+export function deriveKfcRand(kfc: Uint8Array, kfcId: number): Uint8Array {
+  checkKey(kfc, 'kfcRand.kfc', 'TS 33.180 §9.4.6');
+  checkKeyId(kfcId, undefined, 'kfcRand.kfcId');
+  const mac = createHmac('sha256', kfc).update(concatBytes(KFC_RAND_LABEL, u32be(kfcId >>> 0))).digest();
+  return new Uint8Array(mac.subarray(0, 16));
 }

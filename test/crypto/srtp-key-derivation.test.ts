@@ -13,6 +13,7 @@ import { MikeyKeyConstant, deriveFromTgk, mikeyPrfHmacSha256, mikeyTgkLabel } fr
 import {
   CsId,
   deriveGroupCallMaster,
+  deriveKfcRand,
   derivePrivateCallMaster,
   deriveSrtcpMaster,
   deriveSrtpMaster,
@@ -164,4 +165,17 @@ test('§9.4.6 SRTCP: TGK = KFC, CSB-ID = KFC-ID, RAND = KFC-RAND', () => {
     }),
     { numRuns: 50 },
   );
+});
+
+test('KFC-RAND mcsec sends with a KFC: HMAC-SHA-256(KFC, "mcsec KFC RAND" || KFC-ID), 16 octets (§9.4.2, §9.4.3)', () => {
+  fc.assert(
+    fc.property(key, tagged(6), (musik, musikId) => {
+      const want = hmac(sha256, musik, Uint8Array.of(...new TextEncoder().encode('mcsec KFC RAND'), musikId >>> 24, (musikId >>> 16) & 0xff, (musikId >>> 8) & 0xff, musikId & 0xff)).subarray(0, 16);
+      assert.equal(toHex(deriveKfcRand(musik, musikId)), toHex(want));
+      assert.notEqual(toHex(deriveKfcRand(musik, (musikId ^ 1) >>> 0)), toHex(want));
+    }),
+    { numRuns: 50 },
+  );
+  assert.throws(() => deriveKfcRand(new Uint8Array(15), 0x2000_0001), { code: 'ERR_BAD_LENGTH', field: 'kfcRand.kfc' });
+  assert.throws(() => deriveKfcRand(new Uint8Array(16), -1), { code: 'ERR_BAD_VALUE', field: 'kfcRand.kfcId' });
 });

@@ -14,6 +14,7 @@ export { ServerTransactions } from './server-transactions.js';
 export { authoriseServices, type AccessTokenMode, type ServiceAuthorisation, type ServiceAuthorisationContext } from './service-authorisation.js';
 export { McxServerService, type KeyDownloadResult, type KeyDownloadTransport, type McxServiceOptions, type RegistrationOutcome, type SipSource } from './service.js';
 export { MCX_ALLOW, answerMcxRequest, keyDownloadTransport, serveMcxSip, type McxLogEntry, type McxSipOptions } from './sip.js';
+export { McxControlChannel, McxMulticastControl, clientControlKey, musikControlKey, type McxControlKey, type McxControlKeySource, type McxControlOptions } from './srtcp-keys.js';
 export { SpkResolver, decodeSpkConfig, importSpks, type SpkEntry } from './spk.js';
 export { checkInitiatorKms, decodeKmsRedirectConfig, type KmsRedirectPolicy } from './kms-redirect.js';
 export { McxMessaging, PROTECTED_METHODS, type McxMessagingOptions, type ProtectedRequestOutcome, type ProtectedSendResult } from './protected-message.js';

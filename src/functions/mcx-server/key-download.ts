@@ -9,11 +9,13 @@
  * §5.8.2 says the message is a SIP NOTIFY or MESSAGE and that success is a 200; the body type is
  * stage 3 (TS 24.379) and not in the spec set. mcsec sends a SIP MESSAGE whose body is
  * `application/mikey` (one key) or `multipart/mixed` of `application/mikey` parts (several keys,
- * one I_MESSAGE each). §5.8.2 asks no XML protection for it: the I_MESSAGE is encrypted to the user
+ * one I_MESSAGE each). The RAND of each I_MESSAGE is `deriveKfcRand(key, key ID)` (crypto), so a
+ * MuSiK reaches every client with one KFC-RAND and the server re-derives it from the stored key.
+ * §5.8.2 asks no XML protection for it: the I_MESSAGE is encrypted to the user
  * and signed by the server, which is the protection §5.8.1 describes.
  */
 import { randomBytes } from 'node:crypto';
-import { keyPeriodNoAt, type KeyType } from '../../crypto/index.js';
+import { deriveKfcRand, keyPeriodNoAt, type KeyType } from '../../crypto/index.js';
 import { ErrorCode, FormatError, PolicyError } from '../../errors/index.js';
 import { createIMessage, type KeyParametersInput } from '../../formats/mikey/index.js';
 import { ContentType, createBoundary, createSipRequest, multipartBody, type Rng, type SipBodyInit, type SipRequest } from '../../formats/sip/index.js';
@@ -30,6 +32,8 @@ export interface DownloadItem {
   /** Its ID with the purpose tag of its type (Annex G). */
   readonly keyId: number;
   readonly keyParameters?: KeyParametersInput;
+  /** The I_MESSAGE's RAND; default `deriveKfcRand(key, keyId)`, the KFC-RAND of SRTCP (§9.4.2, §9.4.3). */
+  readonly rand?: Uint8Array;
 }
 
 /** What a key download needs. */
@@ -81,6 +85,8 @@ export async function createKeyDownload(input: KeyDownloadInput): Promise<KeyDow
       initiator: { uri: keys.mdsi, kmsUri: keys.kmsUri, userKeyPeriod: keys.userKeyPeriod, userKeyOffset: keys.userKeyOffset, kpak: keys.kpak, ssk: signer.ssk, pvt: signer.pvt },
       responder: { uri: input.userUri, kmsUri: userKmsUri, userKeyPeriod: userKms.userKeyPeriod, userKeyOffset: userKms.userKeyOffset, kms: userKms.kms },
       time: input.time,
+      // §9.4.2 / §9.4.3: the RAND sent is the KFC-RAND; the same for every client of one MuSiK.
+      rand: item.rand ?? deriveKfcRand(item.key, item.keyId),
       ...(item.keyParameters === undefined ? {} : { keyParameters: item.keyParameters }),
       rng,
     });
