@@ -20,7 +20,7 @@
  * while not in use; persisting them is not done yet).
  */
 import { randomBytes } from 'node:crypto';
-import { deriveKfcRand, deriveUid, generateKeyId, keyPeriodNoAt, type KeyType } from '../crypto/index.js';
+import { deriveUid, generateKeyId, keyPeriodNoAt, type KeyType } from '../crypto/index.js';
 import { ErrorCode, FormatError, McsecError, PolicyError } from '../errors/index.js';
 import { createIMessage, openIMessage, MemoryReplayCache, type KeyParametersInput, type OpenedIMessage, type ReplayCache } from '../formats/mikey/index.js';
 import { ContentType, createBoundary, createSipRequest, createSipResponse, multipartBody, type MimePart, type Rng, type SipRequest, type SipResponse } from '../formats/sip/index.js';
@@ -43,7 +43,7 @@ export interface McxServerPeer {
 export interface CskUploadMessage {
   readonly cskId: number;
   readonly csk: Uint8Array;
-  /** The I_MESSAGE's RAND: the KFC-RAND of SRTCP under this CSK (§9.4.2, `deriveKfcRand`). */
+  /** The I_MESSAGE's RAND (random, RFC 3830 §6.11): the KFC-RAND of SRTCP under this CSK (§9.4.2). */
   readonly rand: Uint8Array;
   readonly iMessage: Uint8Array;
 }
@@ -178,7 +178,7 @@ export class McxClientKeys {
   }
 
   /** Makes a CSK and its upload I_MESSAGE (§9.2.1.3 step 1); it becomes current on `confirmCsk`. */
-  createCskUpload(o: { readonly keyParameters?: KeyParametersInput; readonly hideIdentities?: boolean; readonly keyId?: number } = {}): CskUploadMessage {
+  createCskUpload(o: { readonly keyParameters?: KeyParametersInput; readonly hideIdentities?: boolean; readonly keyId?: number; readonly rand?: Uint8Array } = {}): CskUploadMessage {
     const time = this.#now();
     const u = this.user;
     const n = keyPeriodNoAt(time, u.userKeyPeriod, u.userKeyOffset);
@@ -189,7 +189,8 @@ export class McxClientKeys {
     if (serverKms === undefined) throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'server.kmsUri', rule: 'must be a KMS this client trusts', clause: 'TS 33.180 §5.2.7' });
     const csk = this.#rng(16);
     const cskId = o.keyId ?? generateKeyId('CSK', this.#rng);
-    const rand = deriveKfcRand(csk, cskId);
+    // RFC 3830 §6.11: a random RAND; the server keeps the one it receives as the KFC-RAND (§9.4.2)
+    const rand = o.rand ?? this.#rng(16);
     const iMessage = createIMessage({
       keyType: 'CSK',
       key: csk,

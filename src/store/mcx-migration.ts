@@ -6,7 +6,7 @@
  * every migration; IDs are the 32-bit key identifiers of Annex G as integers.
  */
 import type { ColumnType, Kysely, Migration } from 'kysely';
-import type { IntColumn, TextColumn } from './tables.js';
+import type { IntColumn, NullableTextColumn, TextColumn } from './tables.js';
 
 /** A nullable integer column. */
 type NullableIntColumn = ColumnType<unknown, number | null | undefined, number | null>;
@@ -22,6 +22,8 @@ export type McxCskTable = {
   created_at: IntColumn;
   activates_at: NullableIntColumn;
   expires_at: NullableIntColumn;
+  /** The RAND of the CSK's MIKEY message, hex (0007_mcx_csk_rand; null in older rows). */
+  rand: NullableTextColumn;
 };
 
 /** Where a registered client is reached (0005). */
@@ -147,5 +149,19 @@ export const mcxMigration: Migration = Object.freeze({
   },
   async down(db: Kysely<unknown>): Promise<void> {
     for (const t of MCX_TABLES) await db.schema.dropTable(t).ifExists().execute();
+  },
+});
+
+/**
+ * 0007_mcx_csk_rand: the RAND of each CSK's MIKEY message (the KFC-RAND of SRTCP under the CSK,
+ * TS 33.180 §9.4.2, §9.4.6), which a client chooses when it uploads its CSK: the server must use
+ * the one it received, not one of its own. Public (it travels in clear in the I_MESSAGE), so hex.
+ */
+export const mcxCskRandMigration: Migration = Object.freeze({
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('mcx_csk').addColumn('rand', 'text').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('mcx_csk').dropColumn('rand').execute();
   },
 });

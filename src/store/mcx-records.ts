@@ -27,6 +27,11 @@ export interface McxCsk {
   readonly activatesAt: number | undefined;
   /** The earlier of the §E.6 expiry time and the registration's expiry, when known. */
   readonly expiresAt: number | undefined;
+  /**
+   * The RAND of the MIKEY message that carried the CSK (16-255 octets, public): the KFC-RAND of
+   * SRTCP under this CSK (§9.4.2, §9.4.6). Undefined for rows stored before 0007_mcx_csk_rand.
+   */
+  readonly rand: Uint8Array | undefined;
 }
 /** A CSK to store. */
 export type NewMcxCsk = Omit<McxCsk, 'createdAt'>;

@@ -15,7 +15,7 @@ import {
 } from 'kysely';
 import { ErrorCode, McsecError } from '../errors/index.js';
 import type { StoreDatabase } from './database.js';
-import { mcxMigration } from './mcx-migration.js';
+import { mcxCskRandMigration, mcxMigration } from './mcx-migration.js';
 import { gmsMigration } from './gms-migration.js';
 import { kmsRotationMigration } from './kms-rotation-migration.js';
 
@@ -263,6 +263,8 @@ const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0004_gms': gmsMigration,
   // TrK / InK rotations of KMS clients (TS 33.180 §5.3.3, D.3; kms-rotation-migration.ts).
   '0006_kms_rotation': kmsRotationMigration,
+  // The RAND of each CSK's MIKEY message, the KFC-RAND of §9.4.2 (mcx-migration.ts).
+  '0007_mcx_csk_rand': mcxCskRandMigration,
 });
 
 /** The migrations, in code. */

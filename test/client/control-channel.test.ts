@@ -149,8 +149,11 @@ describe('§9.4 SRTCP for floor control with the KFC keys', () => {
     assert.equal(res.status, 200);
     assert.ok(keys.confirmCsk(res));
     const c = csk();
-    // The KFC-RAND is the RAND of the upload's I_MESSAGE, the one mcsec sends (§9.4.2).
-    assert.equal(toHex(c.rand), toHex(deriveKfcRand(c.key, c.keyId)));
+    // The KFC-RAND is the RAND of the upload's I_MESSAGE (§9.4.2): the client draws it at random
+    // (RFC 3830 §6.11) and the server keeps the one it received (0007_mcx_csk_rand).
+    const row = await world.mcxStore.getCsk(c.keyId);
+    assert.equal(toHex(row?.rand ?? new Uint8Array(0)), toHex(c.rand));
+    assert.notEqual(toHex(c.rand), toHex(deriveKfcRand(c.key, c.keyId)));
 
     channel = await McxControlChannel.open(service, { userUri: ALICE, clientId: `<${instance}>` });
     assert.equal(channel.kfcId, c.keyId);

@@ -483,10 +483,10 @@ describe('registration lifetime, PUBLISH, retransmissions', () => {
 
   test('an expired or not yet active CSK, an unknown ID and a GMK-ID are refused by the resolver', async () => {
     const past = generateKeyId('CSK');
-    await world.mcxStore.replaceCsk({ cskId: past, userUri: 'sip:dave@mcx.test', clientId: 'd1', impu: 'sip:dave@mcx.test', csk: new Uint8Array(16), origin: 'upload', activatesAt: undefined, expiresAt: Date.now() - 1 });
+    await world.mcxStore.replaceCsk({ cskId: past, userUri: 'sip:dave@mcx.test', clientId: 'd1', impu: 'sip:dave@mcx.test', csk: new Uint8Array(16), origin: 'upload', activatesAt: undefined, expiresAt: Date.now() - 1, rand: undefined });
     await assert.rejects(service.resolver.resolve(past), { code: 'ERR_EXPIRED', field: 'xpkId' });
     const later = generateKeyId('CSK');
-    await world.mcxStore.replaceCsk({ cskId: later, userUri: 'sip:dave@mcx.test', clientId: 'd2', impu: 'sip:dave@mcx.test', csk: new Uint8Array(16), origin: 'upload', activatesAt: Date.now() + 60_000, expiresAt: undefined });
+    await world.mcxStore.replaceCsk({ cskId: later, userUri: 'sip:dave@mcx.test', clientId: 'd2', impu: 'sip:dave@mcx.test', csk: new Uint8Array(16), origin: 'upload', activatesAt: Date.now() + 60_000, expiresAt: undefined, rand: undefined });
     await assert.rejects(service.resolver.resolve(later), { code: 'ERR_EXPIRED' });
     await assert.rejects(service.resolver.resolve(generateKeyId('CSK')), { code: 'ERR_UNKNOWN_KEY' });
     await assert.rejects(service.resolver.resolve(generateKeyId('GMK')), { code: 'ERR_UNKNOWN_KEY' });

@@ -27,7 +27,7 @@ interface Target {
 }
 
 function csk(userUri: string, clientId: string, over: Partial<NewMcxCsk> = {}): NewMcxCsk {
-  return { cskId: generateKeyId('CSK'), userUri, clientId, impu: userUri, csk: bytes(16), origin: 'upload', activatesAt: undefined, expiresAt: undefined, ...over };
+  return { cskId: generateKeyId('CSK'), userUri, clientId, impu: userUri, csk: bytes(16), origin: 'upload', activatesAt: undefined, expiresAt: undefined, rand: bytes(16), ...over };
 }
 
 function mcxStoreContract(name: string, fresh: () => Promise<Target>, skip: string | false = false): void {
@@ -53,12 +53,25 @@ function mcxStoreContract(name: string, fresh: () => Promise<Target>, skip: stri
       }
     });
 
+    test('0007_mcx_csk_rand: a CSK keeps the RAND of its MIKEY message (16-255 octets) or none; a bad length is refused', async () => {
+      assert.ok(migrationNames.includes('0007_mcx_csk_rand'));
+      const { store, d } = await open();
+      const long = await store.replaceCsk(csk('sip:r@x', 'c1', { rand: bytes(255) }));
+      assert.equal(long.rand?.length, 255);
+      const none = await store.replaceCsk(csk('sip:r@x', 'c2', { rand: undefined }));
+      assert.equal(none.rand, undefined);
+      await assert.rejects(store.replaceCsk(csk('sip:r@x', 'c3', { rand: bytes(15) })), { code: 'ERR_BAD_LENGTH', field: 'csk.rand' });
+      await sql`update mcx_csk set rand = ${'zz'} where csk_id = ${long.cskId}`.execute(d.db);
+      await assert.rejects(store.getCsk(long.cskId), { code: 'ERR_INTERNAL', field: 'store.mcx_csk.rand' });
+    });
+
     test('CSKs: stored sealed, one per client (a new one replaces it), bound to their row', async () => {
       const { store, d } = await open();
       const a1 = csk('sip:a@x', 'c1', { expiresAt: 5_000 });
       const stored = await store.replaceCsk(a1);
       assert.equal(hex(stored.csk), hex(a1.csk));
       assert.equal(stored.expiresAt, 5_000);
+      assert.equal(hex(stored.rand ?? new Uint8Array(0)), hex(a1.rand ?? new Uint8Array(1)), 'the MIKEY RAND (0007_mcx_csk_rand)');
       const raw = await sql<{ csk_wrapped: string }>`select csk_wrapped from mcx_csk`.execute(d.db);
       assert.match(raw.rows[0]?.csk_wrapped ?? '', /^v1\./);
       assert.ok(!(raw.rows[0]?.csk_wrapped ?? '').includes(hex(a1.csk)));

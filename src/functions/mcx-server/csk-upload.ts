@@ -44,6 +44,8 @@ export interface CskUpload {
   readonly keyPeriodNo: number;
   readonly activatesAt: number | undefined;
   readonly expiresAt: number | undefined;
+  /** The I_MESSAGE's RAND: the KFC-RAND of SRTCP under this CSK (§9.4.2, §9.4.6). */
+  readonly rand: Uint8Array;
 }
 
 /** An upload opened and checked, not yet claimed in the replay cache. */
@@ -78,6 +80,7 @@ export async function openCskUpload(iMessage: Uint8Array, ctx: CskUploadContext)
     initiatorUri: opened.initiatorUri,
     initiatorKmsUri: opened.initiatorKmsUri,
     keyPeriodNo: opened.keyPeriodNo,
+    rand: opened.rand,
     ...validity,
   });
 }

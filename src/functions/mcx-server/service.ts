@@ -16,7 +16,7 @@
  * - `createMusik`: a MuSiKAll or MuSiKGRP (§9.2.2); `resolver`: XPKs by ID (key-resolver.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { generateKeyId } from '../../crypto/index.js';
+import { deriveKfcRand, generateKeyId } from '../../crypto/index.js';
 import { ErrorCode, FormatError, PolicyError } from '../../errors/index.js';
 import { MemoryReplayCache, openIMessage, type ReplayCache } from '../../formats/mikey/index.js';
 import { decodeNameAddr, headerValue, type Rng, type SipRequest, type SipResponse } from '../../formats/sip/index.js';
@@ -196,6 +196,8 @@ export class McxServerService {
         origin: 'upload',
         activatesAt: upload.activatesAt,
         expiresAt: ends.length === 0 ? undefined : Math.min(...ends),
+        // the client chose it: SRTCP under this CSK uses the RAND received (§9.4.2)
+        rand: upload.rand,
       });
     }
     if (reg.kind === 'bind' && expiresAt !== undefined) {
@@ -264,6 +266,8 @@ export class McxServerService {
           origin: 'download',
           activatesAt: item.keyParameters?.activationTime?.getTime(),
           expiresAt: expiry === undefined ? reg.expiresAt : Math.min(expiry, reg.expiresAt),
+          // the RAND the download's I_MESSAGE carried (key-download.ts), the KFC-RAND of §9.4.2
+          rand: item.rand ?? deriveKfcRand(item.key, item.keyId),
         });
       } else if (item.keyType === 'MuSiK' && (await this.store.getMusik(item.keyId)) !== undefined) {
         await this.store.recordMusikDelivery({ musikId: item.keyId, userUri: o.userUri, clientId: o.clientId, status: accepted ? 'accepted' : 'rejected' });

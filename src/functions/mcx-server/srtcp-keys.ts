@@ -8,9 +8,11 @@
  *   multicast downlink (§9.4.3)         MuSiK   MuSiK-ID    RAND of the MuSiK's MIKEY  7 MCPTT, 9 MCVideo
  *
  * Master key and salt by §9.4.6 (crypto/srtp-key-derivation.ts, through `SrtpKeyRing`), MKI = the
- * 32-bit KFC-ID (§9.4.6), SRTCP with AEAD_AES_128_GCM (§9.4.8). The KFC-RAND is re-derived from the
- * stored key (`deriveKfcRand`): it is the RAND mcsec sends with every KFC it distributes (mcsec
- * clients' CSK uploads, this server's key downloads); the store keeps no RAND column.
+ * 32-bit KFC-ID (§9.4.6), SRTCP with AEAD_AES_128_GCM (§9.4.8). The KFC-RAND of a CSK is the RAND
+ * of the MIKEY message that carried it, as stored with it (the client's upload, or this server's
+ * key download; 0007_mcx_csk_rand); for a row stored before that, and for a MuSiK (this server
+ * chose its RAND), it is `deriveKfcRand(key, key ID)`, the RAND mcsec sends with every KFC it
+ * distributes.
  *
  * - `clientControlKey`: a registered client's CSK in force (the newest of that client's CSKs,
  *   checked by the resolver: owner, activation, expiry);
@@ -53,7 +55,8 @@ export async function clientControlKey(src: McxControlKeySource, o: { readonly u
   }
   // The resolver checks owner, activation and expiry (key-resolver.ts).
   const x = await src.resolver.resolve(newest.cskId, { accept: ['CSK'], userUri: o.userUri });
-  return Object.freeze({ keyType: 'CSK' as const, kfc: x.xpk, kfcId: x.xpkId, kfcRand: deriveKfcRand(x.xpk, x.xpkId), userUri: o.userUri, clientId: o.clientId });
+  const kfcRand = newest.rand ?? deriveKfcRand(x.xpk, x.xpkId);
+  return Object.freeze({ keyType: 'CSK' as const, kfc: x.xpk, kfcId: x.xpkId, kfcRand, userUri: o.userUri, clientId: o.clientId });
 }
 
 /** A MuSiK of this server, as a KFC (§9.4.3); ERR_UNKNOWN_KEY / ERR_EXPIRED from the resolver. */
