@@ -76,6 +76,8 @@ export interface GmsGmkTable {
   text: TextColumn;
   origin: NullableTextColumn;
   created_at: IntColumn;
+  /** The RAND of the GMK's MIKEY messages, hex (0008_gms_gmk_rand; null in older rows). */
+  rand: NullableTextColumn;
 }
 
 /** A member's registered contact (0004). */
@@ -201,5 +203,20 @@ export const gmsMigration: Migration = Object.freeze({
     for (const t of ['gms_delivery', 'gms_registration', 'gms_gmk', 'gms_member', 'gms_group', 'gms_key_set', 'gms_kms_cert']) {
       await db.schema.dropTable(t).ifExists().execute();
     }
+  },
+});
+
+/**
+ * 0008_gms_gmk_rand: the RAND of each GMK's MIKEY messages (TS 33.180 §7.4.2: the SRTP keys of a
+ * group call derive from "the MIKEY RAND value transmitted in the MIKEY message used to distribute
+ * the GMK"): one per GMK, kept so that every member, a late one or a partner GMS's member, gets the
+ * same; a partner GMS keeps the primary's. Public (in clear in the I_MESSAGE), so hex.
+ */
+export const gmsGmkRandMigration: Migration = Object.freeze({
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('gms_gmk').addColumn('rand', 'text').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('gms_gmk').dropColumn('rand').execute();
   },
 });

@@ -86,6 +86,12 @@ export interface GmsGmk {
   readonly text: string;
   /** undefined: made here; otherwise the primary GMS it came from. */
   readonly origin: string | undefined;
+  /**
+   * The RAND of the GMK's MIKEY messages (16-255 octets, public): drawn once when the GMK is made,
+   * or the one the primary GMS sent, so that every member derives the same SRTP keys (§7.4.2).
+   * Undefined for rows stored before 0008_gms_gmk_rand.
+   */
+  readonly rand: Uint8Array | undefined;
   readonly createdAt: number;
 }
 /** A GMK to store. */

@@ -16,7 +16,7 @@ import {
 import { ErrorCode, McsecError } from '../errors/index.js';
 import type { StoreDatabase } from './database.js';
 import { mcxCskRandMigration, mcxMigration } from './mcx-migration.js';
-import { gmsMigration } from './gms-migration.js';
+import { gmsGmkRandMigration, gmsMigration } from './gms-migration.js';
 import { kmsRotationMigration } from './kms-rotation-migration.js';
 
 /** Tables in creation order (a table follows those it references). */
@@ -265,6 +265,8 @@ const migrations: Readonly<Record<string, Migration>> = Object.freeze({
   '0006_kms_rotation': kmsRotationMigration,
   // The RAND of each CSK's MIKEY message, the KFC-RAND of §9.4.2 (mcx-migration.ts).
   '0007_mcx_csk_rand': mcxCskRandMigration,
+  // The RAND of each GMK's MIKEY messages, one per GMK (§7.4.2; gms-migration.ts).
+  '0008_gms_gmk_rand': gmsGmkRandMigration,
 });
 
 /** The migrations, in code. */

@@ -17,6 +17,7 @@ import { SakkeBatchEncapsulator } from '../../src/crypto/sakke-batch.js';
 import {
   contactDestination,
   createGmkIMessages,
+  gmkRand,
   signingIdentity,
   warningCode,
   type GmkDelivery,
@@ -124,6 +125,11 @@ describe('GMS end to end on loopback', () => {
     assert.ok(first >>> 28 === 0, 'purpose tag 0 (Annex G)');
     assert.deepEqual(b.gmk, a.gmk);
     assert.deepEqual(d.gmk, a.gmk);
+    // §7.4.2: one RAND per GMK in every member's message, the random one the GMS kept (0008)
+    const kept = (await gmsA.store.listGmks(GROUP)).find((g) => g.gmkId === first)?.rand;
+    assert.ok(kept !== undefined);
+    for (const g of held) assert.deepEqual(g?.rand, kept);
+    assert.notDeepEqual(kept, gmkRand(a.gmk, first), 'drawn at random, not the fallback derivation');
     assert.equal(new Set(held.map((g) => g?.gukId)).size, 3, 'a GUK-ID per member');
     for (const [i, uri] of [ALICE, BOB, DAVE].entries()) assert.equal(held[i]?.gukId, deriveGukId(first, deriveUserSalt(a.gmk, uri)));
     assert.deepEqual(a.groupIds, [GROUP, GROUP_VIDEO]);
@@ -265,6 +271,12 @@ describe('GMS end to end on loopback', () => {
     const stored = (await gmsB.store.listGmks(SPAN)).find((g) => g.gmkId === report.gmkId);
     assert.equal(stored?.origin, GMS_A);
     assert.deepEqual(stored?.gmk, got.gmk);
+    // the partner keeps and sends the primary's RAND: both systems' members derive the same keys (§7.4.2)
+    const primaryRand = (await gmsA.store.listGmks(SPAN)).find((g) => g.gmkId === report.gmkId)?.rand;
+    assert.ok(primaryRand !== undefined);
+    assert.deepEqual(stored?.rand, primaryRand);
+    assert.deepEqual(got.rand, primaryRand);
+    assert.deepEqual(member(ALICE).gmc.activeGmk(SPAN)?.rand, primaryRand);
     await assert.rejects(gmsB.service.rekey(SPAN), { code: 'ERR_FORBIDDEN', field: 'gms.group.primaryGmsUri' });
   });
 });

@@ -84,14 +84,18 @@ function gmsStoreContract(name: string, fresh: () => Promise<Target>, skip: stri
     test('GMKs: one per (group, generation) and per GMK-ID, first writer wins; sealed with the row as AAD; revocation', async () => {
       const { store, database } = await open();
       await store.createGroup({ groupUri: GROUP, alsoGroupIds: [], primaryGmsUri: undefined, text: '', gmkLifetime: 0, rekeyOnRemove: true });
-      const gmk = { groupUri: GROUP, gmkId: 0x0123_4567, generation: 1, gmk: bytes(16), activationAt: 1_700_000_000_000, expiryAt: undefined, revoked: false, text: 't', origin: undefined };
+      const gmk = { groupUri: GROUP, gmkId: 0x0123_4567, generation: 1, gmk: bytes(16), activationAt: 1_700_000_000_000, expiryAt: undefined, revoked: false, text: 't', origin: undefined, rand: bytes(16) as Uint8Array | undefined };
       assert.equal(await store.putGmk(gmk), true);
       assert.equal(await store.putGmk({ ...gmk, gmkId: 0x0765_4321 }), false, 'the generation is taken');
       assert.equal(await store.putGmk({ ...gmk, generation: 2 }), false, 'the GMK-ID is taken');
-      assert.equal(await store.putGmk({ ...gmk, gmkId: 0x0fff_ffff, generation: 2, expiryAt: 1_800_000_000_000, origin: 'sip:primary@a.org' }), true);
+      assert.equal(await store.putGmk({ ...gmk, gmkId: 0x0fff_ffff, generation: 2, expiryAt: 1_800_000_000_000, origin: 'sip:primary@a.org', rand: undefined }), true);
       const list = await store.listGmks(GROUP);
       assert.deepEqual(list.map((g) => [g.gmkId, g.generation, g.expiryAt, g.origin]), [[0x0123_4567, 1, undefined, undefined], [0x0fff_ffff, 2, 1_800_000_000_000, 'sip:primary@a.org']]);
       assert.deepEqual(list[0]?.gmk, gmk.gmk);
+      // 0008_gms_gmk_rand: the RAND of the GMK's messages is kept, or none for an older row
+      assert.deepEqual(list[0]?.rand, gmk.rand);
+      assert.equal(list[1]?.rand, undefined);
+      await assert.rejects(store.putGmk({ ...gmk, gmkId: 0x0aaa_aaaa, generation: 3, rand: bytes(15) }), { code: 'ERR_BAD_LENGTH', field: 'gmsGmk.rand' });
       assert.equal(await store.revokeGmk(GROUP, 0x0123_4567), true);
       assert.equal(await store.revokeGmk(GROUP, 0x0123_4567), false);
       assert.equal((await store.listGmks(GROUP))[0]?.revoked, true);

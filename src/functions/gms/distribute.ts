@@ -114,6 +114,7 @@ export async function distributeGmk(ctx: DistributionContext, group: GmsGroup, g
   for (const c of certs.values()) kms[c.kmsUri] = { pubEncKey: c.pubEncKey, userKeyPeriod: c.userKeyPeriod, userKeyOffset: c.userKeyOffset };
   const base = {
     gmkId: gmk.gmkId,
+    rand: gmk.rand,
     timeMs: nowMs,
     keyParameters: {
       revoked: gmk.revoked,

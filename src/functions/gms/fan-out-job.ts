@@ -22,6 +22,8 @@ export interface FanOutKms {
 export interface FanOutJob {
   readonly gmk: Uint8Array;
   readonly gmkId: number;
+  /** The RAND of every member's message (the GMK's, §7.4.2); absent: `gmkRand(gmk, gmkId)`. */
+  readonly rand?: Uint8Array | undefined;
   /** The I_MESSAGE time, ms since the epoch. */
   readonly timeMs: number;
   readonly keyParameters: {
@@ -92,6 +94,7 @@ export function runFanOutJob(job: FanOutJob, tables: FanOutTables, rng?: (n: num
   return createGmkIMessages({
     gmk: job.gmk,
     gmkId: job.gmkId,
+    ...(job.rand === undefined ? {} : { rand: job.rand }),
     time: new Date(job.timeMs),
     signer: {
       uri: s.uri,

@@ -15,10 +15,12 @@
  * The RAND is the same in every member's message of one GMK, whenever it is sent: §7.4.2 derives
  * each sender's SRTP master key from the GMK, the sender's GUK-ID and "the MIKEY RAND value
  * transmitted in the MIKEY message used to distribute the GMK", so members holding different
- * RANDs could not open each other's media. mcsec does not store a RAND per GMK: `gmkRand` derives
- * it from the GMK and GMK-ID (HMAC-SHA-256, a PRF of a random secret key: pseudo-random, as
- * RFC 3830 §6.11 asks), so a rekey, a member added later, a registration after the distribution,
- * another GMS instance and a partner GMS redistributing the GMK all send the same RAND.
+ * RANDs could not open each other's media. The GMS draws one random RAND when it makes a GMK and
+ * keeps it with the GMK (store 0008_gms_gmk_rand); a partner GMS keeps the primary's. So a
+ * rekey, a member added later, a registration after the distribution, another GMS instance and a
+ * partner GMS redistributing the GMK all send the same RAND. For a GMK stored before 0008 (no
+ * RAND kept) `gmkRand` derives one from the GMK and GMK-ID (HMAC-SHA-256, a PRF of a random
+ * secret key: pseudo-random, as RFC 3830 §6.11 asks).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { deriveGukId, deriveUid, deriveUserSalt, encapsulateSsv, keyPeriodNoAtNtp, signEccsi, type SakkePublicKey } from '../../crypto/index.js';
@@ -75,7 +77,7 @@ export interface GmkMessagesInput {
   /** §E.6 key parameters (key type GMK; MC group IDs required). */
   readonly keyParameters: KeyParametersInput;
   readonly hideIdentities?: boolean | undefined;
-  /** The RAND of every member's message; default `gmkRand(gmk, gmkId)`. */
+  /** The RAND of every member's message (the GMK's kept one); default `gmkRand(gmk, gmkId)`. */
   readonly rand?: Uint8Array | undefined;
   readonly rng?: ((n: number) => Uint8Array) | undefined;
 }

@@ -193,7 +193,8 @@ export class GmsService {
       if (held.some((g) => g.gmkId === gmkId)) continue; // a 28-bit collision: draw again
       const times = nextGmkTimes(o.activationAt?.getTime() ?? nowMs, group.gmkLifetime);
       const gmk = this.#rng(16);
-      const stored = await store.putGmk({ groupUri, gmkId, generation, gmk, ...times, revoked: false, text: group.text, origin: undefined });
+      // One random RAND per GMK (RFC 3830 §6.11), kept: every member's message carries it (§7.4.2).
+      const stored = await store.putGmk({ groupUri, gmkId, generation, gmk, ...times, revoked: false, text: group.text, origin: undefined, rand: this.#rng(16) });
       if (!stored) {
         // Another instance stored this generation first: it distributes its GMK.
         const winner = (await store.listGmks(groupUri)).find((g) => g.generation === generation);
@@ -358,6 +359,8 @@ export class GmsService {
           revoked: kp.status.revoked,
           text: kp.text,
           origin: primary,
+          // the primary's RAND: its members and ours must derive the same SRTP keys (§7.4.2)
+          rand: opened.rand,
         });
       } else if (kp.status.revoked && !same.revoked) {
         await store.revokeGmk(g.groupUri, same.gmkId);
