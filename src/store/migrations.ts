@@ -293,9 +293,10 @@ export async function migrateToLatest(database: StoreDatabase): Promise<readonly
     ...(database.schema !== undefined ? { migrationTableSchema: database.schema } : {}),
   });
   let outcome = await database.exclusive(() => migrator.migrateToLatest());
-  // Kysely's PostgreSQL introspector lists the tables of every schema; a schema another client
-  // drops meanwhile makes that query fail (3F000 invalid_schema_name). Nothing was changed
-  // then (the setup runs before any migration), so the run is repeated, a few times at most.
+  // Kysely's PostgreSQL introspector lists the tables of every schema; a schema, table or column
+  // another client drops meanwhile makes that catalog query fail (3F000 invalid_schema_name,
+  // 42P01 undefined_table, 42703 undefined_column: seen in CI with parallel test files). Nothing
+  // was changed then (the setup runs before any migration), so the run is repeated, a few times.
   for (let retry = 0; retry < 4 && isSchemaVanished(outcome.error); retry++) {
     await new Promise((r) => setTimeout(r, 20 * (retry + 1)));
     outcome = await database.exclusive(() => migrator.migrateToLatest());
@@ -317,7 +318,7 @@ export async function migrateToLatest(database: StoreDatabase): Promise<readonly
 }
 
 function isSchemaVanished(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === '3F000';
+  return typeof error === 'object' && error !== null && 'code' in error && (error.code === '3F000' || error.code === '42P01' || error.code === '42703');
 }
 
 /** The row count of the migration table, for checks. */
