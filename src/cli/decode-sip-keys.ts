@@ -17,8 +17,9 @@
  */
 import type { Command } from 'commander';
 import { ConfigError, CryptoError, ErrorCode, FormatError, McsecError, PolicyError } from '../errors/index.js';
-import { headerValue, partMediaType, type MimePart } from '../formats/sip/index.js';
+import { partMediaType, type MimePart } from '../formats/sip/index.js';
 import {
+  mimeContentId,
   MCPTT_SIGNED_CONTENT_TYPE,
   MemoryXpkResolver,
   isXpkIdOf,
@@ -118,10 +119,6 @@ function inPart(e: unknown, index: number): unknown {
   return new McsecError(e.code, f);
 }
 
-const contentIdOf = (p: MimePart): string | undefined => {
-  const v = headerValue(p, 'Content-ID')?.trim();
-  return v === undefined ? undefined : v.replace(/^<(.*)>$/, '$1');
-};
 const isXml = (essence: string): boolean => essence.endsWith('+xml') || essence.endsWith('/xml');
 
 /**
@@ -130,6 +127,13 @@ const isXml = (essence: string): boolean => essence.endsWith('+xml') || essence.
  */
 export function openSipParts(parts: readonly MimePart[], keys: XmlReceiverKeys | undefined): readonly (XmlPartReport | SignaturesReport | undefined)[] {
   const essences = parts.map((p, i) => partMediaType(p, `sip.body.part${i}`).essence);
+  // One addr-spec per part, unique across the message: a signature names exactly one part.
+  const ids = parts.map((p, i) => mimeContentId(p, `sip.body.part${i}`));
+  const named = ids.filter((id): id is string => id !== undefined);
+  if (new Set(named).size !== named.length) {
+    throw new FormatError(ErrorCode.BAD_VALUE, { field: 'sip.body', rule: 'every Content-ID must name one part', clause: 'RFC 2392, TS 33.180 §9.3.5' });
+  }
+  const contentIdOf = (_p: MimePart, j: number): string | undefined => ids[j];
   // Signatures first: they cover the parts as received, before decryption.
   const signedBy = new Map<number, { by: number; verified: boolean }>();
   const signatures = new Map<number, SignaturesReport>();
@@ -140,13 +144,13 @@ export function openSipParts(parts: readonly MimePart[], keys: XmlReceiverKeys |
       const covers = signedContentIds(body);
       if (keys !== undefined) {
         const bodies = parts.flatMap((p, j) => {
-          const id = contentIdOf(p);
+          const id = contentIdOf(p, j);
           return j !== i && id !== undefined && covers.includes(id) ? [{ contentId: id, content: p.body }] : [];
         });
         verifyXmlBodies(body, bodies, { keys });
       }
       parts.forEach((p, j) => {
-        const id = contentIdOf(p);
+        const id = contentIdOf(p, j);
         if (id !== undefined && covers.includes(id)) signedBy.set(j, { by: i, verified: keys !== undefined });
       });
       signatures.set(i, Object.freeze({ covers, verified: keys !== undefined }));

@@ -19,6 +19,7 @@ import {
   openSipXmlBodies,
   protectSipXmlBodies,
   reprotectSipXmlBodies,
+  verifyXmlBodies,
   type XmlReceiverKeys,
   type XmlSenderKey,
 } from '../../src/formats/xmlenc/index.js';
@@ -75,6 +76,12 @@ test('refusals: not XML, the signatures type, no bodies; wrapping variants are o
   assert.ok(a !== undefined && b !== undefined && sig !== undefined);
   const open = (parts: MimePart[]): unknown => openSipXmlBodies(parts, { keys, integrity: 'required' });
   const noCid = (p: MimePart): MimePart => ({ headers: p.headers.filter((h) => h.name !== 'Content-ID'), body: p.body });
+  // A forged body whose Content-ID is the genuine one in a second pair of brackets, put first: both
+  // must not reach the signature check as one ID (the review's F1; it opened as signed before).
+  const cidOf = (p: MimePart): string => p.headers.find((h) => h.name === 'Content-ID')?.value ?? '';
+  const forged: MimePart = { headers: [{ name: 'Content-Type', value: 'application/resource-lists+xml' }, { name: 'Content-ID', value: `<${cidOf(a)}>` }], body: utf8(lists) };
+  assert.throws(() => open([forged, a, b, sig]), (e: unknown) => e instanceof McsecError && e.code === 'ERR_BAD_VALUE' && e.field === 'sip.body.part0.headers.Content-ID', 'a doubly bracketed Content-ID');
+  assert.throws(() => verifyXmlBodies(sig.body, [{ contentId: `<${cidOf(a)}>`, content: utf8(lists) }, { contentId: cidOf(a), content: a.body }, { contentId: cidOf(b), content: b.body }], { keys }), { code: 'ERR_SIGNATURE' });
   for (const [name, parts] of [
     ['two signatures bodies', [a, b, sig, sig]],
     ['a repeated Content-ID', [a, { headers: a.headers, body: b.body }, b, sig]],

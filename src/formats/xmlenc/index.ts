@@ -62,6 +62,7 @@ export {
 } from './xml-signatures.js';
 export {
   isXmlEssence,
+  mimeContentId,
   openSipXmlBodies,
   protectSipXmlBodies,
   reprotectSipXmlBodies,

@@ -121,11 +121,19 @@ export interface OpenedSipXmlBodies {
 const wrapped = (field: string): CryptoError =>
   new CryptoError(ErrorCode.SIGNATURE, { field, rule: 'every XML body must carry exactly one valid signature by its own Content-ID', clause: S935 });
 
-/** The addr-spec of a Content-ID header value (`<id>` or bare). */
-function contentIdOf(p: MimePart): string | undefined {
+/**
+ * The addr-spec of a Content-ID header value (`<id>` or bare; RFC 2045 §7, RFC 2392): one pair of
+ * angle brackets taken off, and nothing else may be a bracket or white space, so that no two
+ * spellings name one body (`<<x>>` and `<x>` would both reach the signature check as `x`).
+ */
+export function mimeContentId(p: MimePart, where: string): string | undefined {
   const v = headerValue(p, 'Content-ID')?.trim();
   if (v === undefined || v === '') return undefined;
-  return v.startsWith('<') && v.endsWith('>') ? v.slice(1, -1) : v;
+  const id = v.startsWith('<') && v.endsWith('>') ? v.slice(1, -1) : v;
+  if (id === '' || /[<>\s]/.test(id)) {
+    throw new FormatError(ErrorCode.BAD_VALUE, { field: `${where}.headers.Content-ID`, rule: 'must be one addr-spec, in one pair of angle brackets at most', clause: 'RFC 2392' });
+  }
+  return id;
 }
 
 /** Opens the XML parts of a message (see the module comment); nothing else of it is looked at. */
@@ -136,7 +144,7 @@ export function openSipXmlBodies(parts: readonly MimePart[], o: OpenSipXmlBodies
   parts.forEach((p, index) => {
     const where = `sip.body.part${index}`;
     const essence = partMediaType(p, where).essence;
-    const contentId = contentIdOf(p);
+    const contentId = mimeContentId(p, where);
     if (contentId !== undefined) ids.push(contentId);
     if (essence === MCPTT_SIGNED_CONTENT_TYPE) signatures.push(partOctets(p, where));
     else if (isXmlEssence(essence)) xml.push({ index, essence, contentId, octets: partOctets(p, where) });

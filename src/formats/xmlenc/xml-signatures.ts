@@ -150,8 +150,16 @@ export function verifyXmlBodies(signatures: string | Uint8Array, bodies: readonl
   c.done();
   if (sigs.length === 0) throw new FormatError(ErrorCode.BAD_VALUE, { field: `${WHERE}.Signature`, rule: 'is required', clause: S935 });
 
+  // One body per Content-ID, compared in one form: two bodies answering one cid: would let a
+  // signature vouch for one while the other is opened (signature wrapping).
   const byId = new Map<string, Uint8Array>();
-  for (const b of bodies) byId.set(bare(b.contentId), octets(b.content));
+  for (const b of bodies) {
+    const id = bare(b.contentId);
+    if (id === '' || /[<>\s]/.test(id) || byId.has(id)) {
+      throw new CryptoError(ErrorCode.SIGNATURE, { field: `${WHERE}.contentId`, rule: 'every body must have its own Content-ID, one addr-spec', clause: S935 });
+    }
+    byId.set(id, octets(b.content));
+  }
   const verified: string[] = [];
   sigs.forEach((sig, i) => {
     const path = `${WHERE}.Signature[${i}]`;
