@@ -195,6 +195,21 @@ describe('access tokens in REGISTER / PUBLISH (TS 33.180 §5.1.3.2)', () => {
     await assert.rejects(svc.handleRegistration(req, source), refusedWith('ERR_UNAUTHORIZED'));
   });
 
+  test('a valid token sent in the clear (not encrypted under the CSK, §9.3.2): 403 ERR_FORBIDDEN, nothing stored, in both modes', { timeout: 60_000 }, async () => {
+    for (const mode of ['optional', 'required'] as const) {
+      const svc = serviceWith(mode);
+      const keys = new McxClientKeys({ user: keysOf(ERIN), server: { mdsi: MDSI } });
+      const upload = keys.createCskUpload();
+      const plain = keys.registerRequest(
+        { via, contact: 'sip:erin@127.0.0.1:5998;transport=tcp', instance: `<urn:uuid:tok-clear-${mode}>`, extraParts: [{ headers: [{ name: 'Content-Type', value: ContentType.MCPTT_INFO }], body: new TextEncoder().encode(info(await token())) }] },
+        upload,
+      );
+      await assert.rejects(svc.handleRegistration(plain, source), refusedWith('ERR_FORBIDDEN', /mcptt-access-token$/), mode);
+      assert.equal((await answerMcxRequest(svc, plain, from))?.status, 403, mode);
+      assert.equal(await world.mcxStore.getCsk(upload.cskId), undefined, mode);
+    }
+  });
+
   test("a value that is no compact JWS: 400 ERR_BAD_VALUE naming the element", { timeout: 60_000 }, async () => {
     const svc = serviceWith('optional');
     const { req } = register(ERIN, 'not-a-token', '<urn:uuid:tok-6>');

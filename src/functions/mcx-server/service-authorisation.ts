@@ -16,7 +16,8 @@
  * that authorise every registration).
  */
 import { ErrorCode, PolicyError } from '../../errors/index.js';
-import { accessTokensOf, type AccessTokenService } from '../../formats/xmlenc/index.js';
+import { ContentType } from '../../formats/sip/index.js';
+import { ACCESS_TOKEN_ELEMENTS, ProtectedCategory, accessTokensOf, type AccessTokenService, type XmlProtectionPolicy } from '../../formats/xmlenc/index.js';
 import { authoriseService, type AccessTokenVerifier } from '../authz/index.js';
 import type { OpenedXmlPart } from './xml-parts.js';
 
@@ -37,6 +38,32 @@ export interface ServiceAuthorisationContext {
   readonly mode: AccessTokenMode;
   /** The MC service user ID the request binds to its IMPU. */
   readonly userUri: string;
+}
+
+const INFO_TYPES: Readonly<Record<AccessTokenService, string>> = Object.freeze({
+  mcptt: ContentType.MCPTT_INFO,
+  mcvideo: ContentType.MCVIDEO_INFO,
+  mcdata: ContentType.MCDATA_INFO,
+});
+
+/**
+ * `required` (per content type, what must arrive encrypted) with the access-token element of each
+ * MC service info body added: a token is read only after it was decrypted with the CSK (§9.3.2
+ * lists the access token among what is confidentiality protected; §9.2.1.3 step 2), so one sent
+ * in the clear refuses the request (403 ERR_FORBIDDEN) instead of authorising it.
+ */
+export function withEncryptedTokens(required: Readonly<Record<string, XmlProtectionPolicy>>): Readonly<Record<string, XmlProtectionPolicy>> {
+  const out: Record<string, XmlProtectionPolicy> = { ...required };
+  for (const [service, type] of Object.entries(INFO_TYPES) as [AccessTokenService, string][]) {
+    const names = ACCESS_TOKEN_ELEMENTS[service];
+    const held = out[type] ?? { elements: [], uriAttributes: [] };
+    if (held.elements.some((e) => e.namespace === names.namespace && e.localName === names.element)) continue;
+    out[type] = Object.freeze({
+      elements: Object.freeze([...held.elements, Object.freeze({ namespace: names.namespace, localName: names.element, category: ProtectedCategory.ACCESS_TOKEN })]),
+      uriAttributes: held.uriAttributes,
+    });
+  }
+  return Object.freeze(out);
 }
 
 /** Checks every access token of `parts` (see the module comment); returns what they authorise. */

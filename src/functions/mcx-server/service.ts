@@ -31,7 +31,7 @@ import { McxKeyResolver } from './key-resolver.js';
 import { clientIdOf, registrationRequest } from './registration.js';
 import type { McxServerKeys } from './server-keys.js';
 import { openXmlParts, type OpenedXmlPart } from './xml-parts.js';
-import { authoriseServices, type AccessTokenMode, type ServiceAuthorisation } from './service-authorisation.js';
+import { authoriseServices, withEncryptedTokens, type AccessTokenMode, type ServiceAuthorisation } from './service-authorisation.js';
 import type { AccessTokenVerifier } from '../authz/index.js';
 
 /** Where a request came from. */
@@ -100,9 +100,12 @@ export class McxServerService {
   readonly #now: () => Date;
   readonly #rng: Rng;
   readonly #tokens: McxServiceOptions['accessTokens'];
+  /** What must arrive encrypted: the configuration's, plus the access tokens when they are checked. */
+  readonly #requiredXml: McxServerConfig['requiredXml'];
 
   constructor(o: McxServiceOptions) {
     this.#tokens = o.accessTokens;
+    this.#requiredXml = o.accessTokens === undefined ? o.config.requiredXml : withEncryptedTokens(o.config.requiredXml);
     this.config = o.config;
     this.keys = o.keys;
     this.store = o.store;
@@ -180,7 +183,7 @@ export class McxServerService {
       const at = (t: number | undefined): Date | undefined => (t === undefined ? undefined : new Date(t));
       csks.set(upload.cskId, { key: upload.csk, purpose: 'CSK', notBefore: at(upload.activatesAt), notAfter: at(upload.expiresAt) });
     }
-    const xmlParts = openXmlParts(req, { resolver: csks, mcServiceUserId: userUri, defaultXpkId: upload?.cskId, now: () => now, required: this.config.requiredXml });
+    const xmlParts = openXmlParts(req, { resolver: csks, mcServiceUserId: userUri, defaultXpkId: upload?.cskId, now: () => now, required: this.#requiredXml });
     // §5.1.3.2: the access token validated before the IMPU and MC service ID are bound.
     const t = this.#tokens;
     const authorisations = t === undefined ? Object.freeze([]) : await authoriseServices(xmlParts, { verifier: t.verifier, mode: t.mode ?? 'optional', userUri });
