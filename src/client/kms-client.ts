@@ -92,8 +92,6 @@ export class KmsClient {
   readonly #now: () => Date;
   /** The TrK / InK in use: the configured ones until the KMS sends new ones. */
   #keys: ClientTransportKeys;
-  /** The text of the last response, for the checks that need the document (SignedKmsCertificate). */
-  #lastBody = '';
 
   constructor(o: KmsClientOptions) {
     this.#o = o;
@@ -108,6 +106,11 @@ export class KmsClient {
 
   /** One request/response round (D.2.2 → D.3.1), decoded, verified and unwrapped. */
   async call(resource: string): Promise<KmsResponse> {
+    return (await this.#round(resource)).response;
+  }
+
+  /** `call`, with the response text it verified (for checks on the document itself). */
+  async #round(resource: string): Promise<{ readonly response: KmsResponse; readonly body: string }> {
     const o = this.#o;
     const url = `${o.kmsUrl.replace(/\/+$/, '')}${BASE}/${resource}`;
     const held = this.#keys;
@@ -134,7 +137,6 @@ export class KmsClient {
         clause: 'TS 33.180 Annex D.3.1',
       });
     }
-    this.#lastBody = answer.body;
     // Verify with the key that signed the request (D.3.1), then check any new TrK / InK and unwrap.
     const verified = openKmsResponse(answer.body, { ink: signer?.key, requireSignature: signer !== undefined });
     const { response, next } = openNewClientKeys(verified.response, held);
@@ -146,7 +148,7 @@ export class KmsClient {
       o.keyStore?.putClientKeys(o.allowedKmsUris[0] ?? '', o.userUri, next, held);
       this.#keys = next;
     }
-    return response;
+    return { response, body: answer.body };
   }
 
   /** init: the home KMS certificate (D.2.3), which must be a Root certificate of an allowed KMS. */
@@ -203,11 +205,11 @@ export class KmsClient {
    */
   async certCache(home?: KmsCertificate): Promise<readonly KmsCertificate[]> {
     const root = home ?? (await this.init());
-    const r = await this.call('certcache');
+    const { response: r, body } = await this.#round('certcache');
     const m = r.kmsMessage;
     if (m === undefined || !('certCache' in m)) throw new PolicyError(ErrorCode.BAD_VALUE, { field: 'kmsResponse.KmsMessage', rule: 'must be a KmsCertCache', clause: 'TS 33.180 Annex D.3.1' });
     const names = [root.certUri, root.kmsUri].filter((n): n is string => n !== undefined).map(normalise);
-    verifyCertificateSignatures(this.#lastBody, (keyName) => (names.includes(normalise(keyName)) ? root.pubAuthKey : undefined));
+    verifyCertificateSignatures(body, (keyName) => (names.includes(normalise(keyName)) ? root.pubAuthKey : undefined));
     m.certCache.certificates.forEach((c, i) => {
       if (!c.signed && this.#o.requireSignedCertificates === true) {
         throw new PolicyError(ErrorCode.FORBIDDEN, { field: `kmsResponse.KmsCertCache.KmsCertificate[${i}]`, rule: 'must be a SignedKmsCertificate signed by the home KMS', clause: 'TS 33.180 Annex D.3.5.1' });

@@ -118,9 +118,13 @@ test('refused: a changed key, another signer, an unknown KeyName, a stripped sig
   const forged = certCache([external('kms.partner.example.org', { signer: { privateKey: kmsSigningKey(other.ksak, other.kpak), keyName: HOME_CERT } })], false);
   assert.throws(() => verifyCertificateSignatures(forged, trusting), refused('ERR_SIGNATURE'));
   assert.throws(() => verifyCertificateSignatures(xml, () => undefined), refused('ERR_UNKNOWN_KEY'));
-  // the Signature element removed: a SignedKmsCertificate without one is not trusted
+  // the Signature element removed (the schema allows none): not verified, decoded as unsigned,
+  // so a client requiring signed certificates refuses it (KmsClient.certCache)
   const stripped = xml.replace(/<ds:Signature>[\s\S]*?<\/ds:Signature>/, '');
-  assert.throws(() => verifyCertificateSignatures(stripped, trusting), refused('ERR_SIGNATURE'));
+  assert.deepEqual(verifyCertificateSignatures(stripped, trusting).map((c) => c.kmsUri), ['kms.other.example.org']);
+  const sm = decodeKmsResponse(stripped).kmsMessage;
+  assert.ok(sm !== undefined && 'certCache' in sm);
+  assert.deepEqual(sm.certCache.certificates.map((c) => c.signed), [false, true]);
   // signature wrapping: c2's signature pointed at c1 (a valid signature, of another element)
   const wrapped = xml.replace(/<SignedKmsCertificate Id="c2">/, '<SignedKmsCertificate Id="c3">');
   assert.throws(() => verifyCertificateSignatures(wrapped, trusting), refused('ERR_SIGNATURE'));

@@ -8,7 +8,9 @@
  * crypto/kms-signing-key.ts). Which KeyNames are trusted is the caller's: `keyFor` answers the
  * P-256 public point (0x04 ‖ x ‖ y) of a trusted signer, or undefined.
  *
- * Every SignedKmsCertificate in the response must verify: one that does not is a CryptoError
+ * Every SignedKmsCertificate carrying a ds:Signature must verify (one without a signature, which
+ * the schema allows, is left out: it decodes as unsigned, `signed: false`, and the caller's
+ * policy decides): one that does not is a CryptoError
  * ERR_SIGNATURE naming it; a KeyName the caller does not trust is a PolicyError ERR_UNKNOWN_KEY.
  * A Reference elsewhere than the element itself is refused (no signature wrapping).
  */
@@ -55,7 +57,9 @@ export function verifyCertificateSignatures(input: string | Uint8Array, keyFor: 
     const failed = (): CryptoError => new CryptoError(ErrorCode.SIGNATURE, { field: `${field}.Signature`, rule: 'must verify as ECDSA-SHA256 with the PubAuthKey of the certificate its KeyName names', clause: D351 });
     const sigEl = childOf(e, XMLDSIG, 'Signature');
     const cert = childOf(e, KMS, 'KmsCertificate');
-    if (sigEl === undefined) throw new CryptoError(ErrorCode.SIGNATURE, { field: `${field}.Signature`, rule: 'is required to trust a SignedKmsCertificate', clause: D351 });
+    // The schema lets a SignedKmsCertificate carry no signature (minOccurs 0): it decodes as
+    // unsigned (signed: false) and the caller's policy (requireSignedCertificates) decides.
+    if (sigEl === undefined) return;
     const kmsUri = (cert === undefined ? undefined : childOf(cert, KMS, 'KmsUri'))?.textContent?.trim() ?? '';
     const info = signatureInfo(sigEl, `${field}.Signature`, D351);
     const transforms = ecdsaEnvelopedTransforms(info, attr(e, 'Id'));
