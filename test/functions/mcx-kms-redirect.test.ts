@@ -113,6 +113,10 @@ test('a migrated user\'s CSK upload over SIP/TCP: 488 with a signed KRR (Case A:
   // Without the Migration KMS provisioned, no KMS of the list is usable: the communication fails.
   const plain = new McxClientKeys({ user: keysOf(ALICE), server: { mdsi: MDSI }, krr: { trustedSigners: [signer.certificate] } });
   assert.equal(plain.kmsRedirectOf(res)?.selectedKmsUri, undefined);
+  // The same KRR replayed ten minutes later is refused by its Time (review F9)
+  const later = new Date(Date.now() + 10 * 60_000);
+  assert.throws(() => readKmsRedirect(res, { trustedSigners: [signer.certificate], initiatorUri: ALICE, initiatorKmsUri: KMS_URI, now: () => later }), { code: 'ERR_EXPIRED', field: 'krr.Time' });
+  assert.equal(readKmsRedirect(res, { trustedSigners: [signer.certificate], initiatorUri: ALICE, initiatorKmsUri: KMS_URI })?.krrCreatorUri, MDSI);
 });
 
 test('no KRR is made about somebody else: an upload whose IDRi is not the request\'s user is refused (403), no body', async () => {

@@ -55,6 +55,10 @@ export interface KmsRedirectTrust {
   /** IDRi and IDRkmsi of the MIKEY message the KRR answers: the KRR must name them. */
   readonly initiatorUri?: string;
   readonly initiatorKmsUri?: string;
+  /** Accepted difference between the KRR's Time and now, ms (default 5 min): an old KRR is not replayed into a decision. */
+  readonly windowMs?: number;
+  /** Now (injected; default the clock). */
+  readonly now?: () => Date;
 }
 
 /** A KRR read from a 488 and accepted. */
@@ -104,6 +108,12 @@ export function readKmsRedirect(res: SipResponse, trust: KmsRedirectTrust): KmsR
   }
   if (trust.initiatorKmsUri !== undefined && krr.initiatorKmsUri !== trust.initiatorKmsUri) {
     throw new PolicyError(ErrorCode.FORBIDDEN, { field: 'krr.InitiatorKmsUri', rule: 'must be the initiator KMS of the MIKEY message it answers', clause: `${S528}.2.1` });
+  }
+  // A KRR answers one message: one made long before (a replay of an old refusal) is not taken.
+  const t = Date.parse(/(?:Z|[+-]\d\d:\d\d)$/.test(krr.time) ? krr.time : `${krr.time}Z`);
+  const now = (trust.now ?? (() => new Date()))().getTime();
+  if (!Number.isFinite(t) || Math.abs(now - t) > (trust.windowMs ?? 5 * 60_000)) {
+    throw new PolicyError(ErrorCode.EXPIRED, { field: 'krr.Time', rule: 'must be within the accepted window of now (a KRR answers the message just sent)', clause: `${S528}.2.1` });
   }
   return Object.freeze({
     kind: 'kms-redirect' as const,
