@@ -306,6 +306,11 @@ describe('refusals of protected requests: typed errors, SIP status, nothing hand
     await refused(withParts(req, parts), 403, 'ERR_FORBIDDEN', 'sip.body');
   });
 
+  test('no XML body at all (only text) with integrity protection enabled: 403 ERR_FORBIDDEN, not handed on as protected', { timeout: 60_000 }, async () => {
+    const text: MimePart = { headers: [{ name: 'Content-Type', value: 'text/plain' }], body: new TextEncoder().encode('meet at the gate') };
+    await refused(withParts(good(), [text]), 403, 'ERR_FORBIDDEN', 'sip.body');
+  });
+
   test('signature wrapping: a second body under a signed Content-ID, an unsigned extra body, a swapped body, two signatures bodies: 403 ERR_SIGNATURE', { timeout: 60_000 }, async () => {
     const req = good();
     const parts = decodeSipBody(req);

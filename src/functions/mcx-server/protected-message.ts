@@ -70,7 +70,7 @@ export interface ProtectedRequestOutcome {
   readonly clientId: string | undefined;
   readonly bodies: readonly OpenedSipXmlBody[];
   readonly signed: boolean;
-  /** Parts that are not XML nor EARs (application/mikey, SDP, …), as received. */
+  /** Parts that are not XML nor EARs (application/mikey, SDP, …), as received: not covered by the §9.3.5 signatures, so not authenticated here. */
   readonly otherParts: readonly MimePart[];
   /** The EAR parts as received, for copying onto the request sent on (§9.6.2.1, §9.6.5.2.2). */
   readonly earParts: readonly MimePart[];
@@ -138,6 +138,11 @@ export class McxMessaging {
     }
     const parts = decodeSipBody(req);
     const opened = openSipXmlBodies(parts, { keys: { resolver: keys, accept, mcServiceUserId: userUri, now: () => now }, integrity: this.integrity, required: this.#required });
+    // With integrity protection on, a request carries at least one signed XML body: one without
+    // any (a bare text or SDP body) would be handed on as if the MC signalling were protected.
+    if (this.integrity === 'required' && !opened.signed) {
+      throw new PolicyError(ErrorCode.FORBIDDEN, { field: 'sip.body', rule: 'must carry a signed XML body: integrity protection is enabled', clause: 'TS 33.180 §9.3.5' });
+    }
     const to = decodeNameAddr(headerValue(req, 'To') ?? '', 'sip.headers.To').uri;
     const ears =
       this.#ears === undefined
