@@ -15,6 +15,7 @@
  * typed error of xmlenc (ERR_DECRYPT, ERR_UNKNOWN_KEY, ERR_SIGNATURE ...), its field prefixed with
  * the part (`sip.body.part1.xml...`). Keys are never printed.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, CryptoError, ErrorCode, FormatError, McsecError, PolicyError } from '../errors/index.js';
 import { partMediaType, type MimePart } from '../formats/sip/index.js';
@@ -71,11 +72,11 @@ const XMLENC_NS = 'http://www.w3.org/2001/04/xmlenc#';
 /** Adds the key options to a command. */
 export function addSipKeyOptions(c: Command): Command {
   return c
-    .option('--csk <hex>', 'a CSK (128 bits) to open and check XML parts with (§9.2.1, §9.3)')
+    .option('--csk <hex|@file>', 'a CSK (128 bits) to open and check XML parts with (§9.2.1, §9.3); @file reads the hex from a file')
     .option('--csk-id <hex>', 'its CSK-ID (8 hex digits, purpose tag 2)')
-    .option('--spk <hex>', 'an SPK (128 bits) (§5.5, §9.2.3)')
+    .option('--spk <hex|@file>', 'an SPK (128 bits) (§5.5, §9.2.3)')
     .option('--spk-id <hex>', 'its SPK-ID (8 hex digits, purpose tag 3)')
-    .option('--musik <hex>', 'a MuSiK (128 bits) (§9.2.2)')
+    .option('--musik <hex|@file>', 'a MuSiK (128 bits) (§9.2.2)')
     .option('--musik-id <hex>', 'its MuSiK-ID (8 hex digits, purpose tag 6)')
     .option('--user <uri>', 'the MC service user ID, P0 of the XML key derivation (§F.1.4)');
 }
@@ -90,8 +91,17 @@ export function xmlKeysOf(o: SipKeyOptions, now: () => Date = () => new Date()):
   const resolver = new MemoryXpkResolver();
   const accept: XpkPurpose[] = [];
   const ids: number[] = [];
-  for (const [purpose, name, key, id] of given) {
-    if (key === undefined && id === undefined) continue;
+  for (const [purpose, name, given0, id] of given) {
+    if (given0 === undefined && id === undefined) continue;
+    // `@file` reads the hex from a file, so the key is not in the process list (ps) or shell history
+    let key = given0;
+    if (key?.startsWith('@') === true) {
+      try {
+        key = readFileSync(key.slice(1), 'utf8').trim();
+      } catch {
+        throw new ConfigError(ErrorCode.IO, { field: `--${name}`, rule: `must name a readable file after @ (${key.slice(1)})` });
+      }
+    }
     if (key === undefined || id === undefined) throw usage(`--${name}`, `--${name} and --${name}-id go together`);
     if (!/^[0-9a-fA-F]{32}$/.test(key)) throw usage(`--${name}`, 'must be 32 hex digits (128 bits)');
     if (!/^[0-9a-fA-F]{8}$/.test(id)) throw usage(`--${name}-id`, 'must be 8 hex digits (32 bits)');

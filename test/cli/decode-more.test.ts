@@ -170,6 +170,11 @@ test('decode sip --csk --csk-id --user: the protected parts decrypted (plaintext
   assert.equal(mikey?.mikey?.length, 1, 'the application/mikey part is still decoded');
   assert.deepEqual([sigs?.xml?.covers, sigs?.xml?.verified], [['info@alice.example.org'], true]);
   assert.ok(!r.stdout.includes(cskHex), 'the key is not printed');
+  // --csk @file: the key read from a file (not in the process list)
+  const fromFile = run(['decode', 'sip', f, '--json', '--csk', `@${file('csk.hex', `${cskHex}\n`)}`, '--csk-id', cskIdHex, '--user', alice]);
+  assert.equal(fromFile.code, 0, fromFile.stderr);
+  assert.equal((JSON.parse(fromFile.stdout) as { parts: { xml?: { protection: string } }[] }).parts[0]?.xml?.protection, 'opened');
+  assert.match(run(['decode', 'sip', f, '--csk', '@/nonexistent/csk.hex', '--csk-id', cskIdHex, '--user', alice]).stderr, /ERR_IO --csk/);
 
   const text = run(['decode', 'sip', f, ...keyArgs]);
   assert.equal(text.code, 0, text.stderr);
