@@ -1,8 +1,9 @@
 /**
  * The part every client media session shares (TS 33.180 §7.5, §9.4): one SRTP / SRTCP sender
  * whose master key follows the session's current key (`setKey` when it changes, indices going
- * on), one receiver whose per-SSRC contexts (ROC, replay windows) are made on a remote SSRC's
- * first authenticated packet, keys found by MKI (§7.5.2 step 1), and counters.
+ * on), one receiver whose per-(master key, SSRC) contexts (ROC, replay windows) are made on a
+ * remote stream's first authenticated packet under that key, keys found by MKI (§7.5.2 step 1),
+ * and counters.
  *
  * RTP and RTCP share one transport address (RFC 5761 §4: the second octet 192-223 is RTCP), so
  * SRTCP is protected with the session's SRTP master key and MKI, as §7.4.1 and §7.4.2 say for

@@ -23,6 +23,7 @@ import {
 } from '../../src/formats/srtp/index.js';
 import { McsecError } from '../../src/errors/index.js';
 import { toHex } from '../../src/util/index.js';
+import { deriveSrtcpSessionKeys } from '../../src/crypto/srtp-kdf.js';
 import { loadVectors } from '../fixtures/vectors.js';
 
 const g = loadVectors('rfc7714/aead-aes-128-gcm.json');
@@ -300,4 +301,106 @@ test('ReplayWindow: a model check against a plain set of accepted indices', () =
       assert.equal(w.highest, top);
     }),
   );
+});
+
+/**
+ * Two master keys (MKIs) on one receiver, as a control channel has for the CSK and a MuSiK
+ * (TS 33.180 §9.4.2 / §9.4.3) and a group call for an old and a new GMK (§7.4.2).
+ */
+function twoKeys(options: SrtpSessionOptions = {}): { txA: SrtpSender; txB: SrtpSender; rx: SrtpReceiver; mkiA: Uint8Array; mkiB: Uint8Array } {
+  const mkiA = Uint8Array.of(0x30, 0, 0, 0xa); // a CSK-ID
+  const mkiB = Uint8Array.of(0x40, 0, 0, 0xb); // a MuSiK-ID
+  const masterB = { masterKey: new Uint8Array(16).fill(0x33), masterSalt: new Uint8Array(12).fill(0x44) };
+  const rx = new SrtpReceiver(
+    {
+      mkiLength: 4,
+      lookup: (m) => {
+        if (toHex(m) === toHex(mkiA)) return master;
+        if (toHex(m) === toHex(mkiB)) return masterB;
+        throw new McsecError('ERR_UNKNOWN_KEY', { field: 'srtp.mki', rule: 'unknown' });
+      },
+    },
+    options,
+  );
+  return { txA: new SrtpSender({ ...master, mki: mkiA }, options), txB: new SrtpSender({ ...masterB, mki: mkiB }, options), rx, mkiA, mkiB };
+}
+
+test('replay state is per master key and SSRC: a high SRTCP index under key B leaves key A\'s stream of the same SSRC alone', () => {
+  const ssrc = 0x00f1_00d5; // the floor control server's SSRC
+  const { txA, txB, rx } = twoKeys();
+  const a0 = txA.protectRtcp(rtcp(ssrc));
+  assert.ok(rx.unprotectRtcp(a0));
+  // A holder of key B sends under it with the victim stream's SSRC and the highest SRTCP index.
+  const b = parseSrtcp(txB.protectRtcp(rtcp(ssrc)), 4);
+  assert.equal(b.index, 0);
+  const keyB = { masterKey: new Uint8Array(16).fill(0x33), masterSalt: new Uint8Array(12).fill(0x44) };
+  const forged = sealSrtcp(deriveSrtcpSessionKeys(keyB), rtcp(ssrc), 0x7fff_ffff, Uint8Array.of(0x40, 0, 0, 0xb));
+  assert.ok(rx.unprotectRtcp(forged));
+  // Key A's next packets still open; a replay under key A is still refused, as is B's repeat.
+  const a1 = txA.protectRtcp(rtcp(ssrc));
+  assert.ok(rx.unprotectRtcp(a1));
+  assert.ok(rx.unprotectRtcp(txA.protectRtcp(rtcp(ssrc))));
+  assert.throws(() => rx.unprotectRtcp(a1), { code: 'ERR_REPLAY', field: 'srtcp.index', rule: 'this packet was received before' });
+  assert.throws(() => rx.unprotectRtcp(a0), { code: 'ERR_REPLAY', field: 'srtcp.index' });
+  assert.throws(() => rx.unprotectRtcp(forged), { code: 'ERR_REPLAY', field: 'srtcp.index' });
+  // Interop: a server with one SSRC for its unicast (key A) and multicast (key B) streams starts
+  // both at index 0; the receiver takes both.
+  const { txA: uA, txB: uB, rx: r2 } = twoKeys();
+  assert.ok(r2.unprotectRtcp(uA.protectRtcp(rtcp(ssrc))));
+  assert.ok(r2.unprotectRtcp(uB.protectRtcp(rtcp(ssrc))));
+});
+
+test('replay state is per master key and SSRC: SRTP far ahead under key B leaves key A\'s stream of the same SSRC alone', () => {
+  const ssrc = 0x0a11_ce00;
+  // RCCm3 R = 1 (Table E.2.2-1, group calls): each packet carries its ROC, so one packet can jump.
+  const { txA, txB, rx, mkiA, mkiB } = twoKeys({ rocRate: 1 });
+  const a = [100, 101, 102].map((s) => txA.protectRtp(rtp(s, ssrc)));
+  assert.ok(rx.unprotectRtp(a[0] as Uint8Array));
+  // A holder of key B (an old GMK, a MuSiK) sends under it with the same SSRC at ROC 2^32 - 1.
+  txB.setRoc(ssrc, 0xffff_ffff);
+  assert.ok(rx.unprotectRtp(txB.protectRtp(rtp(0xfffe, ssrc))));
+  assert.deepEqual(rx.rtpState(ssrc, mkiB), { roc: 0xffff_ffff, highestSequence: 0xfffe });
+  // Key A's stream is where it was: its next packets open, its replays are refused.
+  assert.ok(rx.unprotectRtp(a[1] as Uint8Array));
+  assert.ok(rx.unprotectRtp(a[2] as Uint8Array));
+  assert.deepEqual(rx.rtpState(ssrc, mkiA), { roc: 0, highestSequence: 102 });
+  assert.throws(() => rx.unprotectRtp(a[1] as Uint8Array), { code: 'ERR_REPLAY', field: 'srtp.sequenceNumber', rule: 'this packet was received before' });
+  assert.throws(() => rx.unprotectRtp(a[0] as Uint8Array), { code: 'ERR_REPLAY', field: 'srtp.sequenceNumber' });
+});
+
+test('a sender re-keyed mid-stream goes on with its ROC (RFC 3711 §8.1): the new key\'s first packet opens without RCC', () => {
+  const ssrc = 0x0c0f_fee0;
+  const mkiA = Uint8Array.of(0, 0, 0, 1);
+  const mkiB = Uint8Array.of(0, 0, 0, 2);
+  const keyB = { masterKey: new Uint8Array(16).fill(0x55), masterSalt: new Uint8Array(12).fill(0x66) };
+  const rx = new SrtpReceiver({ mkiLength: 4, lookup: (m) => (toHex(m) === toHex(mkiA) ? master : keyB) });
+  const tx = new SrtpSender({ ...master, mki: mkiA });
+  for (let s = 65_534; s < 65_540; s++) assert.ok(rx.unprotectRtp(tx.protectRtp(rtp(s, ssrc)))); // ROC 0 -> 1
+  const oldKey = tx.protectRtp(rtp(65_540, ssrc));
+  tx.setKey({ ...keyB, mki: mkiB });
+  assert.ok(rx.unprotectRtp(tx.protectRtp(rtp(65_541, ssrc))));
+  assert.deepEqual(rx.rtpState(ssrc), { roc: 1, highestSequence: 5 });
+  assert.ok(rx.unprotectRtp(oldKey)); // a late packet under the old key, still held
+  assert.throws(() => rx.unprotectRtp(oldKey), { code: 'ERR_REPLAY' });
+  // A fresh stream under a new key on an SSRC seen before at ROC 1 still opens at ROC 0.
+  const rx2 = new SrtpReceiver({ mkiLength: 4, lookup: (m) => (toHex(m) === toHex(mkiA) ? master : keyB) });
+  const txOld = new SrtpSender({ ...master, mki: mkiA });
+  for (let s = 65_535; s < 65_538; s++) assert.ok(rx2.unprotectRtp(txOld.protectRtp(rtp(s, ssrc))));
+  assert.ok(rx2.unprotectRtp(new SrtpSender({ ...keyB, mki: mkiB }).protectRtp(rtp(3, ssrc))));
+  assert.deepEqual(rx2.rtpState(ssrc, mkiB), { roc: 0, highestSequence: 3 });
+});
+
+test('receiver state is bounded per distributed key: made-up SSRCs under key B never drop key A\'s contexts', () => {
+  const ssrc = 0x1234_5678;
+  const { txA, txB, rx } = twoKeys({ maxStreams: 4 });
+  const a0 = txA.protectRtcp(rtcp(ssrc));
+  assert.ok(rx.unprotectRtcp(a0));
+  const b0 = txB.protectRtcp(rtcp(0x7000_0000));
+  assert.ok(rx.unprotectRtcp(b0));
+  for (let i = 1; i < 50; i++) assert.ok(rx.unprotectRtcp(txB.protectRtcp(rtcp(0x7000_0000 + i))));
+  assert.throws(() => rx.unprotectRtcp(a0), { code: 'ERR_REPLAY', field: 'srtcp.index' });
+  // Within key B the least recently used contexts went (4 kept): B's first stream starts anew,
+  // which only B's holders could bring about (and they can forge B's packets anyway).
+  assert.ok(rx.unprotectRtcp(b0));
+  assert.throws(() => new SrtpReceiver({ master }, { maxStreams: 0 }), { code: 'ERR_CONFIG', field: 'srtp.maxStreams' });
 });

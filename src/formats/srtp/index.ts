@@ -33,6 +33,7 @@ export {
 } from './key-ring.js';
 export { generateSsrc } from './ssrc.js';
 export { DEFAULT_REPLAY_WINDOW, ReplayWindow, type ReplayVerdict } from './replay-window.js';
+export { DEFAULT_MAX_STREAMS, MAX_KEYS_WITH_STATE } from './stream-contexts.js';
 export { MAX_SRTP_INDEX, guessRoc, srtpIndex } from './rollover.js';
 export {
   carriesRoc,

@@ -2,7 +2,7 @@
  * SRTP / SRTCP crypto contexts (RFC 3711 §3.2) for the profile of TS 33.180 §7.5 and §9.4.8:
  * AEAD_AES_128_GCM (RFC 7714), session keys from the master key by the AES-CM PRF with key
  * derivation rate 0 (derived once per master key and kept), an optional MKI, RCCm3 (RFC 4771),
- * and per SSRC the rollover counter and a replay window.
+ * and per master key and SSRC the rollover counter and a replay window (stream-contexts.ts).
  *
  * Sender: one master key (and MKI) at a time, `setKey` to change it; per SSRC the highest SRTP
  * index protected, ROC following the sequence numbers as the receiver's estimate does, and a
@@ -10,17 +10,20 @@
  * indices count up from 0 per SSRC and stop at 2^31 - 1 (RFC 3711 §9.2: re-key).
  *
  * Receiver, per packet (RFC 3711 §3.3): split it; find the master key by MKI (a lookup function,
- * usually `SrtpKeyRing.resolve`); take the index from the RCCm3 ROC if the packet carries one,
- * else estimate it (RFC 3711 §3.3.1, first packet of an SSRC: ROC 0); refuse a replayed or too old
- * index (§3.3.2); open; check the plaintext; only then move the ROC, the highest index and the
- * replay window. Any authentication failure is the one CryptoError ERR_DECRYPT.
+ * usually `SrtpKeyRing.resolve`); take the (MKI, SSRC) context; take the index from the RCCm3
+ * ROC if the packet carries one, else estimate it (RFC 3711 §3.3.1; first packet of an SSRC: ROC
+ * 0; first under a new key: the ROC the SSRC had under the previous one, else 0); refuse a
+ * replayed or too old index (§3.3.2); open; check the plaintext; only then move that context's
+ * ROC, highest index and replay window. Any authentication failure is the one CryptoError
+ * ERR_DECRYPT.
  */
 import { deriveSrtcpSessionKeys, deriveSrtpSessionKeys, type SrtpIndexBits, type SrtpSessionKeys } from '../../crypto/srtp-kdf.js';
 import type { SrtpMaster } from '../../crypto/srtp-key-derivation.js';
-import { ConfigError, ErrorCode, FormatError, PolicyError } from '../../errors/index.js';
+import { ConfigError, CryptoError, ErrorCode, FormatError, PolicyError } from '../../errors/index.js';
 import { ReplayWindow, DEFAULT_REPLAY_WINDOW } from './replay-window.js';
 import { MAX_SRTP_INDEX, guessRoc, srtpIndex } from './rollover.js';
 import { decodeRtpHeader, rtpPaddingLength } from './rtp.js';
+import { DEFAULT_MAX_STREAMS, StreamContexts } from './stream-contexts.js';
 import { carriesRoc, openSrtcp, openSrtp, parseSrtcp, parseSrtp, sealSrtcp, sealSrtp, type SrtpLayout } from './srtp-packet.js';
 
 /** Options shared by senders and receivers of one session. */
@@ -31,6 +34,11 @@ export interface SrtpSessionOptions {
   readonly replayWindow?: number;
   /** SRTCP key derivation index width: 48 per RFC 3711 Errata ID 3712 (default), or 32. */
   readonly srtcpIndexBits?: SrtpIndexBits;
+  /**
+   * Receiver: (MKI, SSRC) contexts kept per distributed key, each of SRTP and SRTCP, the least
+   * recently used dropped beyond it (stream-contexts.ts); default 1024.
+   */
+  readonly maxStreams?: number;
 }
 
 /** A sender's key: the master key and salt, and the MKI to send (empty for none). */
@@ -64,8 +72,12 @@ function checkOptions(o: SrtpSessionOptions): Required<SrtpSessionOptions> {
   if (srtcpIndexBits !== 48 && srtcpIndexBits !== 32) {
     throw new ConfigError(ErrorCode.CONFIG, { field: 'srtp.srtcpIndexBits', rule: 'must be 48 or 32', clause: 'RFC 3711 Errata ID 3712' });
   }
+  const maxStreams = o.maxStreams ?? DEFAULT_MAX_STREAMS;
+  if (!Number.isInteger(maxStreams) || maxStreams < 1 || maxStreams > 1_000_000) {
+    throw new ConfigError(ErrorCode.CONFIG, { field: 'srtp.maxStreams', rule: 'must be 1 to 1000000', clause: 'RFC 3711 §3.2' });
+  }
   new ReplayWindow(o.replayWindow ?? DEFAULT_REPLAY_WINDOW);
-  return { rocRate, replayWindow: o.replayWindow ?? DEFAULT_REPLAY_WINDOW, srtcpIndexBits };
+  return { rocRate, replayWindow: o.replayWindow ?? DEFAULT_REPLAY_WINDOW, srtcpIndexBits, maxStreams };
 }
 
 /** Session keys per master key object, derived once (kdr 0: never refreshed). */
@@ -187,18 +199,33 @@ function layoutOf(mkiLength: number, rocRate: number): SrtpLayout {
   return Object.freeze({ mkiLength, rocRate });
 }
 
-/** Checks incoming SRTP and SRTCP of a session, per SSRC. */
+/** An SRTP index and its ROC; one or two of them to try for a packet. */
+interface Estimate {
+  readonly roc: number;
+  readonly index: number;
+}
+type Estimates = readonly [Estimate] | readonly [Estimate, Estimate];
+
+/**
+ * Checks incoming SRTP and SRTCP of a session, per master key and SSRC (stream-contexts.ts): the
+ * replay windows and the ROC are those of the (MKI, SSRC) pair, so packets under one key never
+ * move the state of another key's stream.
+ */
 export class SrtpReceiver {
   readonly #opts: Required<SrtpSessionOptions>;
   readonly #keys: SessionKeyCache;
   readonly #lookup: (mki: Uint8Array, senderUserId: string | undefined) => SrtpMaster;
   readonly #layout: SrtpLayout;
-  readonly #rtp = new Map<number, RtpStream>();
-  readonly #rtcp = new Map<number, ReplayWindow>();
+  readonly #rtp: StreamContexts<ReplayWindow>;
+  readonly #rtcp: StreamContexts<ReplayWindow>;
+  /** ROCs agreed out of band per SSRC (`setRoc`), for the first packet under each key. */
+  readonly #initialRoc = new Map<number, number>();
 
   constructor(keys: SrtpReceiverKeys, options: SrtpSessionOptions = {}) {
     this.#opts = checkOptions(options);
     this.#keys = new SessionKeyCache(this.#opts.srtcpIndexBits);
+    this.#rtp = new StreamContexts(this.#opts.maxStreams);
+    this.#rtcp = new StreamContexts(this.#opts.maxStreams);
     if ('master' in keys) {
       const fixed = keys.master;
       this.#lookup = () => fixed;
@@ -211,35 +238,61 @@ export class SrtpReceiver {
 
   /** Expects the stream of `ssrc` at ROC `roc` (RFC 3711 §3.3.1), before its first packet. */
   setRoc(ssrc: number, roc: number): void {
-    checkRoc(this.#rtp.get(ssrc), ssrc, roc);
-    this.#rtp.set(ssrc, { window: new ReplayWindow(this.#opts.replayWindow), initialRoc: roc });
+    const latest = this.#rtp.latest(ssrc);
+    checkRoc(latest === undefined ? undefined : { window: latest, initialRoc: 0 }, ssrc, roc);
+    this.#initialRoc.set(ssrc, roc);
   }
 
   /** The RTP packet of an SRTP packet; state moves only if it authenticated and decoded. */
   unprotectRtp(bytes: Uint8Array, options: UnprotectOptions = {}): Uint8Array {
     const parts = parseSrtp(bytes, this.#layout);
-    const master = this.#lookup(parts.mki.slice(), options.senderUserId);
+    const mki = parts.mki.slice();
+    const master = this.#lookup(mki.slice(), options.senderUserId);
     const { ssrc, sequenceNumber: seq } = parts.header;
-    const stream = this.#rtp.get(ssrc);
-    const window = stream?.window;
-    const top = window?.highest ?? -1;
-    let roc: number;
-    let index: number;
-    if (parts.roc !== undefined) {
-      roc = parts.roc; // RCCm3 (RFC 4771 §3.3): the sender's ROC, checked by the GCM tag through the IV
-      index = srtpIndex(roc, seq);
-    } else {
-      ({ roc, index } = indexFor(top, seq, stream?.initialRoc ?? 0, 'srtp.sequenceNumber'));
-    }
-    const verdict = window?.check(index) ?? 'new';
+    const window = this.#rtp.get(mki, ssrc);
+    // RCCm3 (RFC 4771 §3.3): the sender's ROC, checked by the GCM tag through the IV.
+    const [first, second]: Estimates = parts.roc !== undefined ? [{ roc: parts.roc, index: srtpIndex(parts.roc, seq) }] : this.#estimates(window, ssrc, seq);
+    const verdict = window?.check(first.index) ?? 'new';
     if (verdict !== 'new') {
       throw replay('srtp.sequenceNumber', verdict === 'replayed' ? 'this packet was received before' : 'the packet is older than the replay window', 'RFC 3711 §3.3.2');
     }
-    const packet = openSrtp(this.#keys.rtp(master), parts, roc);
-    const s = stream ?? { window: new ReplayWindow(this.#opts.replayWindow), initialRoc: 0 };
-    s.window.accept(index);
-    this.#rtp.set(ssrc, s);
+    const keys = this.#keys.rtp(master);
+    let index = first.index;
+    let packet: Uint8Array;
+    try {
+      packet = openSrtp(keys, parts, first.roc);
+    } catch (e) {
+      if (second === undefined || !(e instanceof CryptoError)) throw e;
+      packet = openSrtp(keys, parts, second.roc);
+      index = second.index;
+    }
+    const w = window ?? new ReplayWindow(this.#opts.replayWindow);
+    w.accept(index);
+    this.#rtp.put(mki, ssrc, w);
     return packet;
+  }
+
+  /**
+   * The indices to try for a packet without RCCm3 ROC (RFC 3711 §3.3.1). A stream seen under this
+   * key: the estimate from its own highest index. A stream new under this key: a sender re-keyed
+   * mid-stream goes on with its ROC and SEQ (RFC 3711 §8.1; SrtpSender.setKey, libsrtp), so first
+   * the estimate from the SSRC's latest context under another key, then — should that not
+   * authenticate, as when a holder of the other key pushed it far ahead — the ROC of a new stream
+   * (0, or `setRoc`). At most two GCM opens; nothing moves before one authenticates.
+   */
+  #estimates(window: ReplayWindow | undefined, ssrc: number, seq: number): Estimates {
+    const initialRoc = this.#initialRoc.get(ssrc) ?? 0;
+    if (window !== undefined) return [indexFor(window.highest, seq, initialRoc, 'srtp.sequenceNumber')];
+    const fresh = indexFor(-1, seq, initialRoc, 'srtp.sequenceNumber');
+    const other = this.#rtp.latest(ssrc)?.highest ?? -1;
+    if (other < 0) return [fresh];
+    let seeded: Estimate;
+    try {
+      seeded = indexFor(other, seq, initialRoc, 'srtp.sequenceNumber');
+    } catch {
+      return [fresh]; // before that stream's start or past 2^48: not a continuation of it
+    }
+    return seeded.roc === fresh.roc ? [fresh] : [seeded, fresh];
   }
 
   /**
@@ -255,8 +308,9 @@ export class SrtpReceiver {
         clause: 'TS 33.180 §9.4.1',
       });
     }
-    const master = this.#lookup(parts.mki.slice(), options.senderUserId);
-    const window = this.#rtcp.get(parts.ssrc);
+    const mki = parts.mki.slice();
+    const master = this.#lookup(mki.slice(), options.senderUserId);
+    const window = this.#rtcp.get(mki, parts.ssrc);
     const verdict = window?.check(parts.index) ?? 'new';
     if (verdict !== 'new') {
       throw replay('srtcp.index', verdict === 'replayed' ? 'this packet was received before' : 'the packet is older than the replay window', 'RFC 3711 §3.3.2');
@@ -264,13 +318,16 @@ export class SrtpReceiver {
     const packet = openSrtcp(this.#keys.rtcp(master), parts);
     const w = window ?? new ReplayWindow(this.#opts.replayWindow);
     w.accept(parts.index);
-    this.#rtcp.set(parts.ssrc, w);
+    this.#rtcp.put(mki, parts.ssrc, w);
     return packet;
   }
 
-  /** The ROC and highest sequence number accepted from an SSRC (undefined before any packet). */
-  rtpState(ssrc: number): { readonly roc: number; readonly highestSequence: number } | undefined {
-    const top = this.#rtp.get(ssrc)?.window.highest;
+  /**
+   * The ROC and highest sequence number accepted from an SSRC (undefined before any packet): under
+   * the master key of `mki` if given, else of the context that took the SSRC's latest packet.
+   */
+  rtpState(ssrc: number, mki?: Uint8Array): { readonly roc: number; readonly highestSequence: number } | undefined {
+    const top = (mki === undefined ? this.#rtp.latest(ssrc) : this.#rtp.get(mki, ssrc))?.highest;
     if (top === undefined || top < 0) return undefined;
     return Object.freeze({ roc: Math.floor(top / 0x1_0000), highestSequence: top % 0x1_0000 });
   }
