@@ -17,7 +17,6 @@
  * one key can therefore crowd out only that key's contexts (its holders can forge each other's
  * packets anyway), never another key's; and an MKI that names no key held makes no state at all.
  */
-import { toHex } from '../../util/index.js';
 
 /** Contexts per distributed key (each of SRTP and SRTCP) unless configured. */
 export const DEFAULT_MAX_STREAMS = 1024;
@@ -37,6 +36,8 @@ export class StreamContexts<T> {
   readonly #keys = new Map<string, Map<string, Entry<T>>>();
   /** Per SSRC, the context that took the latest packet of that SSRC under any key. */
   readonly #latest = new Map<number, T>();
+  /** The context `put` last touched: a stream's packets mostly come in a row (fast path). */
+  #last: { readonly key: string; readonly id: string; readonly mki: Uint8Array; readonly ssrc: number; readonly context: T } | undefined;
 
   constructor(maxStreams: number) {
     this.#maxStreams = maxStreams;
@@ -44,6 +45,8 @@ export class StreamContexts<T> {
 
   /** The context of `ssrc` under the master key named by `mki`. */
   get(mki: Uint8Array, ssrc: number): T | undefined {
+    const last = this.#last;
+    if (last !== undefined && last.ssrc === ssrc && sameOctets(last.mki, mki)) return last.context;
     return this.#keys.get(keyOf(mki))?.get(idOf(mki, ssrc))?.context;
   }
 
@@ -56,6 +59,9 @@ export class StreamContexts<T> {
   put(mki: Uint8Array, ssrc: number, context: T): void {
     const key = keyOf(mki);
     const id = idOf(mki, ssrc);
+    // Already the most recent everywhere: nothing to reorder.
+    if (this.#last !== undefined && this.#last.id === id && this.#last.key === key && this.#last.context === context) return;
+    this.#last = { key, id, mki: mki.slice(), ssrc, context };
     let streams = this.#keys.get(key);
     if (streams === undefined) {
       streams = new Map();
@@ -85,8 +91,21 @@ export class StreamContexts<T> {
 
   #forget(e: Entry<T>): void {
     if (this.#latest.get(e.ssrc) === e.context) this.#latest.delete(e.ssrc);
+    if (this.#last?.context === e.context) this.#last = undefined;
   }
 }
 
-const keyOf = (mki: Uint8Array): string => toHex(mki.subarray(0, 4));
-const idOf = (mki: Uint8Array, ssrc: number): string => `${toHex(mki)}/${ssrc >>> 0}`;
+function sameOctets(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The MKI's octets as a string key, without a hex encoder per packet (MKIs are 0, 4 or 8 octets here). */
+function octetsKey(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i] as number);
+  return s;
+}
+const keyOf = (mki: Uint8Array): string => octetsKey(mki.subarray(0, 4));
+const idOf = (mki: Uint8Array, ssrc: number): string => `${octetsKey(mki)}/${ssrc >>> 0}`;
