@@ -437,6 +437,16 @@ describe('EARs on MCX signalling (TS 33.180 §9.6.2.2, §9.6.2.3, §9.6.5.4)', (
     await expectRefused(privileged(ear), 403, 'ERR_REPLAY', 'ear.payload.earId');
   });
 
+  test('two EARs, the second a replay: 403 ERR_REPLAY and the first EAR ID is not recorded (it is accepted afterwards)', { timeout: 60_000 }, async () => {
+    const used = aliceEar();
+    assert.equal((await answer(privileged(used))).status, 200);
+    const fresh = aliceEar();
+    const both = alice.signalling.messageRequest({ via: alice.via(), to: BOB, bodies: bodiesOf(ALICE, ambient), extraParts: [earPart(fresh), earPart(used)] });
+    await expectRefused(both, 403, 'ERR_REPLAY', 'ear.payload.earId');
+    const res = await answer(privileged(fresh));
+    assert.equal(res.status, 200, warning(res));
+  });
+
   test('privileged signalling without an EAR: 403 ERR_UNAUTHORIZED; signed without the authorisation: 403 ERR_FORBIDDEN', { timeout: 60_000 }, async () => {
     await expectRefused(privileged(), 403, 'ERR_UNAUTHORIZED', 'sip.body');
     await expectRefused(privileged(aliceEar({ signer: alicePlain })), 403, 'ERR_FORBIDDEN', 'ear.payload.sourceId');

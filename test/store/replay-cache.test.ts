@@ -22,6 +22,18 @@ function contract(name: string, make: () => ReplayCache, skip: string | false = 
       assert.equal(await cache.claim(key, now + 1, now + 60_001), false);
       assert.equal(await cache.claim(randomBytes(16).toString('hex'), now, now + 60_000), true);
     });
+    test('claimAll records every key or, when one is there (or repeated), none', async () => {
+      const cache = make();
+      assert.ok(cache.claimAll !== undefined);
+      const [a, b, c] = [0, 1, 2].map(() => randomBytes(16).toString('hex')) as [string, string, string];
+      const now = Date.now();
+      assert.equal(await cache.claim(b, now, now + 60_000), true);
+      assert.equal(await cache.claimAll([[a, now + 60_000], [b, now + 60_000]], now), false);
+      assert.equal(await cache.claimAll([[a, now + 60_000], [a, now + 60_000]], now), false);
+      assert.equal(await cache.claim(a, now, now + 60_000), true, 'a refused claimAll recorded nothing');
+      assert.equal(await cache.claimAll([[c, now + 60_000], [randomBytes(16).toString('hex'), now + 60_000]], now), true);
+      assert.equal(await cache.claim(c, now, now + 60_000), false);
+    });
     test('after expiry the key can be claimed again', async () => {
       const cache = make();
       const key = randomBytes(16).toString('hex');

@@ -13,6 +13,13 @@ export interface ReplayCache {
    * true when this call recorded it (the message is new), false when it was there (a replay).
    */
   claim(key: string, nowMs: number, expiresAtMs: number): boolean | Promise<boolean>;
+  /**
+   * Records every key of `claims` (key, expiresAtMs) when none is recorded and unexpired at `nowMs`,
+   * atomically: true when this call recorded them all, false (recording none) when any was there.
+   * Optional: a caller without it claims one at a time (a request refused for a later key then
+   * leaves the earlier ones recorded).
+   */
+  claimAll?(claims: readonly (readonly [key: string, expiresAtMs: number])[], nowMs: number): boolean | Promise<boolean>;
 }
 
 /** An in-memory cache bounded in size; expired entries are pruned as it fills. */
@@ -35,6 +42,13 @@ export class MemoryReplayCache implements ReplayCache {
       }
     }
     this.#entries.set(key, expiresAtMs);
+    return true;
+  }
+  claimAll(claims: readonly (readonly [key: string, expiresAtMs: number])[], nowMs: number): boolean {
+    const keys = claims.map((c) => c[0]);
+    if (new Set(keys).size !== keys.length) return false;
+    if (keys.some((k) => (this.#entries.get(k) ?? nowMs) > nowMs)) return false;
+    for (const [key, expiresAtMs] of claims) this.claim(key, nowMs, expiresAtMs);
     return true;
   }
   /** Number of entries held. */

@@ -23,7 +23,8 @@
  * Every EAR is addressed to this server (`serverUris`, Target Role server) or to the request's
  * target (To, Target Role client): anything else is mis-addressed (ERR_FORBIDDEN, step 2). Dates
  * outside the window are ERR_EXPIRED, a processed EAR ID ERR_REPLAY (step 3). All EARs are
- * verified before any EAR ID is claimed, so a refused request records nothing (STYLE.md §6).
+ * verified before any EAR ID is claimed, and all IDs are claimed in one atomic `claimAll`, so a
+ * refused request records nothing (STYLE.md §6).
  */
 import { ErrorCode, PolicyError } from '../../errors/index.js';
 import {
@@ -157,10 +158,17 @@ export async function checkMcxEars(parts: readonly MimePart[], facts: EarRequest
       throw new PolicyError(ErrorCode.UNAUTHORIZED, { field: 'sip.body', rule: `${rule}, ${EAR_CONTENT_TYPE}`, clause: r === 'privileged' ? 'TS 33.180 §9.6.2.2' : 'TS 33.180 §9.6.2.3' });
     }
   }
-  // Last: the EAR IDs, claimed for real (step 3); nothing was recorded if any EAR was refused.
-  for (const [key, at, expires] of held.held) {
-    if (!(await ctx.replayCache.claim(key, at, expires))) {
-      throw new PolicyError(ErrorCode.REPLAY, { field: 'ear.payload.earId', rule: 'this EAR was processed before', clause: `${S9654} step 3` });
+  // Last: the EAR IDs, claimed for real (step 3), all at once: nothing is recorded if any EAR was
+  // refused or any ID was processed before. A cache without claimAll claims them one at a time, so
+  // a request refused for a later (replayed) ID leaves the earlier ones recorded.
+  const replayed = (): PolicyError => new PolicyError(ErrorCode.REPLAY, { field: 'ear.payload.earId', rule: 'this EAR was processed before', clause: `${S9654} step 3` });
+  const cache = ctx.replayCache;
+  if (held.held.length > 1 && cache.claimAll !== undefined) {
+    const at = held.held[0]?.[1] ?? now().getTime();
+    if (!(await cache.claimAll(held.held.map(([key, , expires]) => [key, expires] as const), at))) throw replayed();
+  } else {
+    for (const [key, at, expires] of held.held) {
+      if (!(await cache.claim(key, at, expires))) throw replayed();
     }
   }
   return Object.freeze({ required: Object.freeze(required), ears: Object.freeze(verified) });
