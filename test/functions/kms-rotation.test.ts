@@ -19,7 +19,7 @@ import pino from 'pino';
 import { postgresUnreachable } from '../helpers/postgres.js';
 import { AccessTokenVerifier } from '../../src/functions/authz/index.js';
 import { KmsService, buildKmsServer, initDomain, issueClientKeys, scheduleClientKeyRotation } from '../../src/functions/kms/index.js';
-import { KyselyKmsStore, SecretBox, openDatabase, type StoreDatabase } from '../../src/store/index.js';
+import { KyselyKmsStore, SecretBox, openDatabase, type KmsStore, type StoreDatabase } from '../../src/store/index.js';
 import { ClientKeyStore, KmsClient, type ClientTransportKeys } from '../../src/client/index.js';
 import { KmsAlgorithm, decodeKmsResponse, encodeKmsRequest, encodeKmsResponse, openKmsResponse, unwrapKmsKey, type KmsNewKeys, type KmsResponse, type XmlEncryptedKey } from '../../src/formats/kms-xml/index.js';
 import { httpsPost, loadOrCreateTls } from '../../src/transport/http/index.js';
@@ -49,10 +49,10 @@ const token = (user: string): Promise<string> =>
 
 interface Running { readonly url: string; readonly close: () => Promise<unknown>; readonly lines: string[]; readonly store: KyselyKmsStore; readonly caPem: string }
 
-async function startKms(database: StoreDatabase, box: SecretBox, dataDir: string, rotateClientKeysAfterMs?: number): Promise<Running> {
+async function startKms(database: StoreDatabase, box: SecretBox, dataDir: string, rotateClientKeysAfterMs?: number, wrap?: (s: KyselyKmsStore) => Partial<KmsStore>): Promise<Running> {
   const store = await KyselyKmsStore.open(database, box);
   const verifier = new AccessTokenVerifier({ issuer: ISSUER, audience: 'mcsec-kms', jwks: { keys: { keys: [jwk] } } });
-  const service = new KmsService({ store, kmsUri: KMS, verifier, rotateClientKeysAfterMs });
+  const service = new KmsService({ store: wrap === undefined ? store : overriding(store, wrap(store)), kmsUri: KMS, verifier, rotateClientKeysAfterMs });
   const tls = await loadOrCreateTls({ dataDir });
   const lines: string[] = [];
   const stream = new Writable({ write(chunk: Buffer, _e, cb) { lines.push(chunk.toString('utf8')); cb(); } });
@@ -62,6 +62,17 @@ async function startKms(database: StoreDatabase, box: SecretBox, dataDir: string
   const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
   return { url: `https://127.0.0.1:${port}`, close: () => app.close(), lines, store, caPem: tls.cert };
 }
+
+/** `store` with some methods replaced (to stage what another instance does meanwhile). */
+const overriding = (store: KyselyKmsStore, over: Partial<KmsStore>): KmsStore =>
+  new Proxy(store, {
+    get(t, p) {
+      const o: unknown = Reflect.get(over, p);
+      if (o !== undefined) return o;
+      const v: unknown = Reflect.get(t, p, t);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+  });
 
 const key = (id: string, hex: string) => ({ id, key: fromHex(hex) });
 
@@ -233,6 +244,16 @@ async function lostResponse(one: Running, two: Running): Promise<string[]> {
   assert.deepEqual(repeat, { trkId: issued.trkId, newTrkId: s.newTrkId, newInkId: undefined, created: false });
   assert.deepEqual((await offered(two, 'init')).key, first.key);
 
+  // New keys go only to a request signed with the key in force, here the InK: not to an unsigned
+  // one, nor to one signed with the TrK alone (the TrK and a token do not get the new keys).
+  const url0 = `${one.url}${BASE}/init`;
+  const unsignedOld = await httpsPost(url0, encodeKmsRequest({ userUri: BOB, kmsUri: KMS, clientReqUrl: url0, trkId: issued.trkId }), { headers: { authorization: `Bearer ${await token(BOB)}` }, caPem: one.caPem });
+  assert.equal(unsignedOld.status, 200, unsignedOld.body);
+  assert.deepEqual(newKeysOf(openKmsResponse(unsignedOld.body, { trk: old.trk!.key, requireSignature: true }).response).newTransportKeys, [], 'no offer to an unsigned request');
+  const trkSigned = await post(two, BOB, 'keyprov', { trk: old.trk, ink: undefined });
+  assert.equal(trkSigned.status, 200, trkSigned.body);
+  assert.deepEqual(newKeysOf(openKmsResponse(trkSigned.body, { trk: old.trk!.key, requireSignature: true }).response).newTransportKeys, [], 'no offer to a request signed with the TrK when there is an InK');
+
   // An unsigned request naming the new TrK-ID is answered under the new TrK (signed with it, as
   // D.3.1 says when no InK is used) but retires nothing: naming a key proves nothing.
   const url = `${one.url}${BASE}/init`;
@@ -245,6 +266,10 @@ async function lostResponse(one: Running, two: Running): Promise<string[]> {
   // The client that finally got it names the new TrK (the InK is unchanged) and the rotation ends;
   // two requests completing it at once through both instances both succeed, with one outcome.
   const next: ClientTransportKeys = { trk: { id: s.newTrkId, key: first.key }, ink: old.ink };
+  // Signed with the new keys but refused by the checks of its operation: completes nothing.
+  assert.equal((await post(one, BOB, 'init/extra', next)).status, 404);
+  assert.equal((await post(two, BOB, `lookup/${encodeURIComponent('sip:nobody@example.org')}`, next)).status, 404);
+  assert.ok((await one.store.getClientKeyRotation(issued.trkId)) !== undefined, 'still pending after requests refused by their operation');
   const both = await Promise.all([post(two, BOB, 'keyprov', next), post(one, BOB, 'init', next)]);
   assert.deepEqual(both.map((a) => a.status), [200, 200], both.map((a) => a.body).join('\n'));
   assert.equal((await post(one, BOB, 'init', old)).status, 403);
@@ -359,6 +384,65 @@ describe('TrK / InK rotation on SQLite over HTTPS', () => {
       kms.lines.push(...aging.lines);
     } finally {
       await aging.close();
+    }
+  });
+  test('§5.3.3: "rotation":"completed" is logged only by the request that completed it (not when another instance did meanwhile)', async () => {
+    const gus = 'sip:gus@example.org';
+    await kms.store.addUsers(KMS, [{ userUri: gus }]);
+    const issued = await issueClientKeys(kms.store, KMS, gus);
+    const [s] = await scheduleClientKeyRotation(kms.store, KMS, gus, { trk: true, ink: false });
+    const pending = await kms.store.getClientKeyRotation(issued.trkId);
+    assert.ok(s?.newTrkId !== undefined && pending?.newTrk !== undefined);
+    secrets.push(issued.trk, issued.ink, toHex(pending.newTrk));
+    // Another instance completes the rotation between this request's reads and its completion.
+    const late = await startKms(database, box, dir, undefined, (t) => ({
+      completeClientKeyRotation: async (id: string) => {
+        await t.completeClientKeyRotation(id);
+        return t.completeClientKeyRotation(id);
+      },
+    }));
+    try {
+      const a = await post(late, gus, 'init', { trk: { id: s.newTrkId, key: pending.newTrk }, ink: key(issued.inkId, issued.ink) });
+      assert.equal(a.status, 200, a.body);
+      assert.equal(await late.store.getClientKeys(issued.trkId), undefined, 'completed (by the other instance)');
+      assert.match(late.lines.join(''), /"op":"init"/);
+      assert.doesNotMatch(late.lines.join(''), /"rotation":"completed"/);
+    } finally {
+      await late.close();
+      kms.lines.push(...late.lines);
+    }
+  });
+  test('§5.3.3: keys past their age retired by another request meanwhile: no rotation, 403 ERR_UNKNOWN_KEY (not 500); a rotation not stored for another reason: answered without an offer', async () => {
+    const DAY = 86_400_000;
+    const [hal, ivy] = ['sip:hal@example.org', 'sip:ivy@example.org'];
+    await kms.store.addUsers(KMS, [{ userUri: hal }, { userUri: ivy }]);
+    const past = await KyselyKmsStore.open(database, box, { now: () => Date.now() - 10 * DAY });
+    const aged = await issueClientKeys(past, KMS, hal);
+    const aged2 = await issueClientKeys(past, KMS, ivy);
+    secrets.push(aged.trk, aged.ink, aged2.trk, aged2.ink);
+    let retire = true;
+    const racing = await startKms(database, box, dir, 7 * DAY, (t) => ({
+      putClientKeyRotation: async (r: Parameters<KmsStore['putClientKeyRotation']>[0]) => {
+        if (r.clientId === aged2.trkId) throw new Error('database busy');
+        if (retire) {
+          // Another instance ends a rotation of these keys first: their row goes.
+          retire = false;
+          await scheduleClientKeyRotation(t, KMS, hal, { trk: true, ink: true, trkId: r.clientId });
+          await t.completeClientKeyRotation(r.clientId);
+        }
+        return t.putClientKeyRotation(r);
+      },
+    }));
+    try {
+      const a = await post(racing, hal, 'init', { trk: key(aged.trkId, aged.trk), ink: key(aged.inkId, aged.ink) });
+      assert.equal(a.status, 403, a.body);
+      assert.match(a.body, /ERR_UNKNOWN_KEY kmsRequest\.TrK-ID/);
+      const b = await post(racing, ivy, 'init', { trk: key(aged2.trkId, aged2.trk), ink: key(aged2.inkId, aged2.ink) });
+      assert.equal(b.status, 200, b.body);
+      assert.deepEqual(newKeysOf(openKmsResponse(b.body, { ink: fromHex(aged2.ink), requireSignature: true }).response).newTransportKeys, []);
+    } finally {
+      await racing.close();
+      kms.lines.push(...racing.lines);
     }
   });
   test('no log line holds key material (old, new and carried keys searched)', () => {

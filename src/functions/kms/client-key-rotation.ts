@@ -6,14 +6,15 @@
  *   1. The operator schedules a rotation for a user's clients (`scheduleClientKeyRotation`,
  *      `mcsec kms rotate-client-keys`): fresh 256-bit keys with fresh 32-bit IDs, stored sealed
  *      with the client's current TrK-ID. Scheduling again while one is pending changes nothing.
- *   2. Every KmsInit / KmsKeyProv answering a request that names the TrK in force carries the
- *      pending keys as NewTransportKey / NewIntegrityKey, wrapped (kw-aes256) under that TrK with
+ *   2. Every KmsInit / KmsKeyProv answering a request that names the TrK in force, signed with the
+ *      key in force (the InK, else the TrK; not unsigned: a TrK and a token do not get the new
+ *      InK), carries the pending keys as NewTransportKey / NewIntegrityKey, wrapped (kw-aes256) under that TrK with
  *      ds:KeyName = its TrK-ID and CarriedKeyName = the new ID, as the D.3.4.1 / D.3.4.2
  *      examples; the response is still signed with the InK (or TrK) the request used. The keys
  *      are the stored ones: a client whose response was lost asks again with its old keys and
  *      gets the same new keys again, never others.
  *   3. The first signed request naming the new key (TrK-ID = new TrK-ID, or Signature-ID = new
- *      InK-ID) completes the rotation: the old TrK-ID (or InK-ID) is retired in the store and
+ *      InK-ID) that passed every check of its operation completes the rotation: the old TrK-ID (or InK-ID) is retired in the store and
  *      refused from then on (ERR_UNKNOWN_KEY). Until then both are accepted. An unsigned request
  *      naming the new TrK-ID is answered under the new keys but completes nothing: the new IDs
  *      travel in clear (CarriedKeyName), so naming one proves nothing; a signature does.
@@ -23,7 +24,7 @@
  * All state is in the store (kms-rotation-store.ts), so several instances on one database agree.
  */
 import { randomBytes } from 'node:crypto';
-import { ConfigError, ErrorCode } from '../../errors/index.js';
+import { ConfigError, ErrorCode, PolicyError } from '../../errors/index.js';
 import type { KmsNewKeysInput, KmsRequest } from '../../formats/kms-xml/index.js';
 import type { KmsClientKeyRotation, KmsClientKeys, KmsStore } from '../../store/index.js';
 import { toHex } from '../../util/index.js';
@@ -122,10 +123,15 @@ export interface RequestClientKeys {
   readonly client: KmsClientKeys | undefined;
   /** New keys for a KmsInit / KmsKeyProv: the request named the keys in force (step 2). */
   readonly offer: KmsClientKeyRotation | undefined;
-  /** Completes the rotation (step 3); to call only once a signed request passed every check. */
-  readonly complete: (() => Promise<unknown>) | undefined;
-  /** Schedules the rotation of keys past their age; to call only once the request passed every check. */
-  readonly due: (() => Promise<KmsClientKeyRotation>) | undefined;
+  /** Completes the rotation (step 3), true when this call did (false: nothing was pending); to call only once a signed request passed every check. */
+  readonly complete: (() => Promise<boolean>) | undefined;
+  /**
+   * Schedules the rotation of keys past their age; to call only once the request passed every
+   * check. Undefined when nothing was scheduled although the keys are still there; keys retired
+   * meanwhile (another request completed a rotation) are PolicyError ERR_UNKNOWN_KEY, as a
+   * request naming them from the start.
+   */
+  readonly due: (() => Promise<KmsClientKeyRotation | undefined>) | undefined;
 }
 
 /** Rotation of client keys by age: keys older than `maxAgeMs` at `now` (ms since the epoch). */
@@ -145,10 +151,10 @@ export async function clientKeysOfRequest(store: KmsStore, request: KmsRequest, 
     const r = await store.getClientKeyRotation(trkId);
     if (r !== undefined && r.newTrkId === undefined && r.newInk !== undefined && r.newInkId !== undefined && request.signatureId === r.newInkId) {
       // The client signs with the new InK of an InK-only rotation.
-      return { ...none, client: { ...held, ink: r.newInk, inkId: r.newInkId }, complete: () => store.completeClientKeyRotation(trkId) };
+      return { ...none, client: { ...held, ink: r.newInk, inkId: r.newInkId }, complete: async () => (await store.completeClientKeyRotation(trkId)) !== undefined };
     }
     const old = r === undefined && age !== undefined && age.now - held.createdAt >= age.maxAgeMs;
-    const due = old ? async () => (await scheduleOne(store, held, true, true, age.rng ?? defaultRng)).rotation : undefined;
+    const due = old ? () => scheduleAged(store, held, age) : undefined;
     return { ...none, client: held, offer: r, due };
   }
   const r = await store.findClientKeyRotation(trkId);
@@ -165,7 +171,21 @@ export async function clientKeysOfRequest(store: KmsStore, request: KmsRequest, 
     userUri: old.userUri,
     createdAt: r.scheduledAt,
   };
-  return { ...none, client, complete: () => store.completeClientKeyRotation(r.clientId) };
+  return { ...none, client, complete: async () => (await store.completeClientKeyRotation(r.clientId)) !== undefined };
+}
+
+/**
+ * A rotation by age for `held`. A request still using the old keys may get here after another
+ * one retired them (their row went; the new rotation row's foreign key fails): then no rotation,
+ * and the request is answered as one naming retired keys (ERR_UNKNOWN_KEY).
+ */
+async function scheduleAged(store: KmsStore, held: KmsClientKeys, age: ClientKeyAgePolicy): Promise<KmsClientKeyRotation | undefined> {
+  try {
+    return (await scheduleOne(store, held, true, true, age.rng ?? defaultRng)).rotation;
+  } catch {
+    if ((await store.getClientKeys(held.clientId)) !== undefined) return undefined;
+    throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'kmsRequest.TrK-ID', rule: 'must name a TrK this KMS issued to the user', clause: S533 });
+  }
 }
 
 /** The NewTransportKey / NewIntegrityKey of an offer, for the encoder to wrap under the request's TrK. */

@@ -35,7 +35,7 @@ import {
   type KmsRequest,
   sameKmsUri,
 } from '../../formats/kms-xml/index.js';
-import type { KmsClientKeys, KmsDomain, KmsExternalCertificate, KmsStore } from '../../store/index.js';
+import type { KmsClientKeyRotation, KmsClientKeys, KmsDomain, KmsExternalCertificate, KmsStore } from '../../store/index.js';
 import { toHex } from '../../util/index.js';
 import { MemoryReplayCache, type ReplayCache } from '../../formats/mikey/index.js';
 import { authoriseKeyManagement, type AccessTokenVerifier } from '../authz/index.js';
@@ -203,11 +203,19 @@ export class KmsService {
       const fresh = await this.#replay.claim(`kms-request:${toHex(request.signature.signatureValue)}`, now.getTime(), now.getTime() + 2 * windowMs);
       if (!fresh) throw new PolicyError(ErrorCode.REPLAY, { field: 'signedKmsRequest', rule: 'was seen before within the request window', clause: 'TS 33.180 Annex D.2.2' });
     }
-    // §5.3.3: the first signed request with the new TrK / InK retires the old one (client-key-rotation.ts).
-    const completed = request.signature !== undefined && keys.complete !== undefined;
-    if (completed) await keys.complete?.();
-    const offer = keys.offer ?? (await keys.due?.());
-    const offered = offer === undefined ? {} : { rotation: 'offered' as const };
+    // §5.3.3 (client-key-rotation.ts), once the request passed every check of its operation too
+    // (`settle`, last in each case): the first signed request with the new TrK / InK retires the old
+    // one; new keys go only to a request signed with the key in force (the InK, else the TrK), so a
+    // TrK and a token without the InK do not get the new InK.
+    const signedInForce = request.signature !== undefined && client !== undefined && request.signatureId === (client.inkId ?? client.clientId);
+    let completed = false;
+    let offer: KmsClientKeyRotation | undefined;
+    let offered: { readonly rotation?: 'offered' } = {};
+    const settle = async (): Promise<void> => {
+      if (request.signature !== undefined && keys.complete !== undefined) completed = await keys.complete();
+      offer = signedInForce ? (keys.offer ?? (await keys.due?.())) : undefined;
+      offered = offer === undefined ? {} : { rotation: 'offered' };
+    };
     const protection = this.#protection(request, client);
     const respond = (kmsMessage: KmsMessageInput | undefined, extra: Partial<KmsAnswer> = {}): KmsAnswer => ({
       status: 200,
@@ -231,6 +239,7 @@ export class KmsService {
     switch (operation) {
       case 'init':
         this.#noMoreSegments(segments, 1);
+        await settle();
         return respond({ init: { certificate: this.rootCertificate(domain), ...newKeysOf(offer) } }, offered);
       case 'keyprov': {
         this.#noMoreSegments(segments, 3);
@@ -244,6 +253,7 @@ export class KmsService {
         const periodNo = at === undefined ? keyPeriodNoOf(domain, this.#now()) : keyPeriodNoOfNtp(domain, at);
         const set = await new KeyIssuer(this.#o.store, domain).keySet(target, periodNo);
         const { from, to } = keyPeriodBounds(domain, periodNo);
+        await settle();
         return respond(
           {
             keyProv: {
@@ -274,6 +284,7 @@ export class KmsService {
         const list = await this.#o.store.listExternalCertificates(domain.kmsUri);
         const cacheNum = list.reduce((m, c) => Math.max(m, c.addedAt), 0);
         const signer = this.#certificateSigner(domain);
+        await settle();
         return respond({ certCache: { cacheNum, certificates: list.map((c) => toExternal(c, signer)) } });
       }
       case 'cert': {
@@ -281,12 +292,14 @@ export class KmsService {
         const wanted = decodeSegment(segments[1] ?? '', 'path.kmsUri');
         const certificate = await this.#certificateOf(domain, wanted);
         if (certificate === undefined) throw notFound('path.kmsUri', 'must name this KMS or an External KMS loaded here', 'TS 33.180 Annex D.2.6');
+        await settle();
         return respond({ certCache: { certificates: [certificate] } });
       }
       case 'lookup': {
         this.#noMoreSegments(segments, 2);
         const uri = decodeSegment(segments[1] ?? '', 'path.uri');
         if (!(await this.#o.store.hasUser(domain.kmsUri, uri))) throw notFound('path.uri', 'must be an entity whose KMS this KMS knows', 'TS 33.180 Annex D.2.7');
+        await settle();
         return respond({ certCache: { certificates: [this.rootCertificate(domain)] } });
       }
       default: {
@@ -298,7 +311,8 @@ export class KmsService {
         const krr = /<(?:[A-Za-z_][\w.-]*:)?KrrList\b[\s\S]*<\/(?:[A-Za-z_][\w.-]*:)?KrrList\s*>/.exec(call.body)?.[0] ?? '';
         if (krr.length > KRR_MAX_OCTETS) throw new FormatError(ErrorCode.TOO_LARGE, { field: 'kmsRequest.KrrList', rule: `must be at most ${KRR_MAX_OCTETS} octets`, clause: 'TS 33.180 Annex D.2.8' });
         await this.#o.store.addKrrAudit({ id: `krr-${toHex(new Uint8Array(randomBytes(12)))}`, kmsUri: domain.kmsUri, userUri: request.userUri, targetUri: target, krr });
-        return { status: 204, body: '', user: request.userUri, operation };
+        await settle();
+        return { status: 204, body: '', user: request.userUri, operation, rotation: completed ? 'completed' : undefined };
       }
     }
   }
