@@ -14,8 +14,9 @@
  * chose its RAND), it is `deriveKfcRand(key, key ID)`, the RAND mcsec sends with every KFC it
  * distributes.
  *
- * - `clientControlKey`: a registered client's CSK in force (the newest of that client's CSKs,
- *   checked by the resolver: owner, activation, expiry);
+ * - `clientControlKey`: a registered client's CSK in force: the newest of that client's CSKs that
+ *   the resolver finds active now (owner, activation, expiry; as protected-message.ts `#keyFor`);
+ *   a CSK not active yet (a future §E.6 activation time) or expired is passed over;
  * - `musikControlKey`: a MuSiK of this server;
  * - `McxControlChannel`: the server end of one client's unicast control channel: `unprotect`
  *   opens uplink SRTCP only under that client's CSK (an MKI naming another key type is
@@ -28,7 +29,7 @@ import { ErrorCode, FormatError, McsecError, PolicyError } from '../../errors/in
 import { deriveKfcRand } from '../../crypto/srtp-key-derivation.js';
 import { SrtpKeyRing, SrtpReceiver, SrtpSender, decodeMki, type ControlKeyInput, type SrtpKey } from '../../formats/srtp/index.js';
 import type { McxStore } from '../../store/mcx-records.js';
-import type { XpkLookup } from './key-resolver.js';
+import type { ResolvedXpk, XpkLookup } from './key-resolver.js';
 
 /** A KFC as the server holds it for SRTCP (§9.4.2, §9.4.3). */
 export interface McxControlKey extends ControlKeyInput {
@@ -46,17 +47,26 @@ export interface McxControlKeySource {
 
 const S942 = 'TS 33.180 §9.4.2';
 
-/** A registered client's CSK in force, as a KFC (§9.4.2); ERR_UNKNOWN_KEY when it holds none. */
+/**
+ * A registered client's CSK in force, as a KFC (§9.4.2): the newest of its CSKs active now;
+ * ERR_UNKNOWN_KEY when it holds none (none at all, or none active now).
+ */
 export async function clientControlKey(src: McxControlKeySource, o: { readonly userUri: string; readonly clientId: string }): Promise<McxControlKey> {
-  const held = (await src.store.listCsks(o.userUri)).filter((c) => c.clientId === o.clientId);
-  const newest = held.at(-1);
-  if (newest === undefined) {
-    throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'srtcpKeys.clientId', rule: 'names a client holding no CSK', clause: S942 });
+  const held = (await src.store.listCsks(o.userUri)).filter((c) => c.clientId === o.clientId).sort((a, b) => b.createdAt - a.createdAt);
+  for (const c of held) {
+    let x: ResolvedXpk;
+    try {
+      // The resolver checks owner, activation and expiry at its clock (key-resolver.ts).
+      x = await src.resolver.resolve(c.cskId, { accept: ['CSK'], userUri: o.userUri });
+    } catch (e) {
+      if (e instanceof PolicyError && e.code === ErrorCode.EXPIRED) continue; // not active yet, or expired
+      throw e;
+    }
+    const kfcRand = c.rand ?? deriveKfcRand(x.xpk, x.xpkId);
+    return Object.freeze({ keyType: 'CSK' as const, kfc: x.xpk, kfcId: x.xpkId, kfcRand, userUri: o.userUri, clientId: o.clientId });
   }
-  // The resolver checks owner, activation and expiry (key-resolver.ts).
-  const x = await src.resolver.resolve(newest.cskId, { accept: ['CSK'], userUri: o.userUri });
-  const kfcRand = newest.rand ?? deriveKfcRand(x.xpk, x.xpkId);
-  return Object.freeze({ keyType: 'CSK' as const, kfc: x.xpk, kfcId: x.xpkId, kfcRand, userUri: o.userUri, clientId: o.clientId });
+  const rule = held.length === 0 ? 'names a client holding no CSK' : 'names a client holding no CSK active now (not active yet, or expired)';
+  throw new PolicyError(ErrorCode.UNKNOWN_KEY, { field: 'srtcpKeys.clientId', rule, clause: S942 });
 }
 
 /** A MuSiK of this server, as a KFC (§9.4.3); ERR_UNKNOWN_KEY / ERR_EXPIRED from the resolver. */
