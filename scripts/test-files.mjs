@@ -54,6 +54,7 @@ export const testFiles = [
   'test/functions/mcx-kms-redirect.test.ts',
   'test/functions/mcx-messaging.test.ts',
   'test/functions/mcx-access-token.test.ts',
+  'test/functions/mcx-srtcp-keys.test.ts',
   'test/functions/gms-i-message.test.ts',
   'test/functions/gms-e2e.test.ts',
   'test/client/media-call.test.ts',
