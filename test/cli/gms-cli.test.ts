@@ -17,6 +17,7 @@ import { installGmsIdentity } from '../../src/functions/gms/index.js';
 import { KyselyGmsStore, KyselyKmsStore, SecretBox, loadStorageKey, openDatabase } from '../../src/store/index.js';
 import { listenSip, type SipEndpoint } from '../../src/transport/sip/index.js';
 import { toHex } from '../../src/util/index.js';
+import { json, mcsec } from '../helpers/cli.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mcsec-gms-cli-'));
@@ -27,24 +28,6 @@ const ALICE = 'sip:alice@example.org';
 const GROUP = 'sip:fire@example.org';
 const common = ['--data-dir', data, '--gms-uri', GMS, '--kms-uri', KMS, '--workers', '0', '--table-window', '6'];
 
-interface Run { readonly code: number | null; readonly stdout: string; readonly stderr: string }
-function mcsec(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mcsec.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCSEC_STORAGE_KEY: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-const json = (r: Run): Record<string, unknown> => {
-  assert.equal(r.code, 0, r.stderr);
-  const v: unknown = JSON.parse(r.stdout);
-  assert.ok(typeof v === 'object' && v !== null);
-  return Object.fromEntries(Object.entries(v));
-};
 const field = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null ? Reflect.get(o, k) : undefined);
 
 let server: ChildProcess | undefined;

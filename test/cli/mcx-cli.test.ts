@@ -22,22 +22,10 @@ import { KeyIssuer } from '../../src/functions/kms/index.js';
 import { listenSip, type SipEndpoint, type SipTransport } from '../../src/transport/sip/index.js';
 import { ContentType, headerValue } from '../../src/formats/sip/index.js';
 import { KMS_URI, MDSI, mcxWorld, type McxWorld } from '../helpers/mcx.js';
+import { mcsec } from '../helpers/cli.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'mcsec-mcx-cli-'));
-interface Run { readonly code: number | null; readonly stdout: string; readonly stderr: string }
-
-function mcsec(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mcsec.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCSEC_STORAGE_KEY: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let world: McxWorld;
 let server: ChildProcess | undefined;
