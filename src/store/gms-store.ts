@@ -28,6 +28,7 @@ import type {
   NewGmsMember,
 } from './gms-records.js';
 import { migrateToLatest } from './migrations.js';
+import { randColumn, readRandColumn } from './rand-column.js';
 import { SecretBox, storeAad } from './secret-box.js';
 
 /** Options of `KyselyGmsStore`. */
@@ -275,7 +276,7 @@ export class KyselyGmsStore implements GmsStore {
           text: g.text,
           origin: g.origin ?? null,
           created_at: this.#now(),
-          rand: g.rand === undefined ? null : toHex(gmkRand(g.rand, `${f}.rand`)),
+          rand: randColumn(g.rand, `${f}.rand`),
         })
         .onConflict((oc) => oc.doNothing())
         .executeTakeFirst();
@@ -302,7 +303,7 @@ export class KyselyGmsStore implements GmsStore {
           revoked: readInt(r.revoked, `${t}.revoked`) !== 0,
           text: text(r.text, `${t}.text`),
           origin: r.origin === null ? undefined : text(r.origin, `${t}.origin`),
-          rand: readGmkRand(r.rand, `${t}.rand`),
+          rand: readRandColumn(r.rand, `${t}.rand`),
           createdAt: readInt(r.created_at, `${t}.created_at`),
         });
       }),
@@ -532,18 +533,4 @@ function readInt(value: unknown, field: string): number {
   else if (typeof value === 'string' && /^-?\d{1,16}$/.test(value)) n = Number(value);
   if (n === undefined || !Number.isSafeInteger(n)) throw corrupt(field, 'must be a safe integer');
   return n;
-}
-
-/** A MIKEY RAND: 16 to 255 octets (RFC 3830 §6.11). */
-function gmkRand(r: Uint8Array, field: string): Uint8Array {
-  if (r.length < 16 || r.length > 255) throw new FormatError(ErrorCode.BAD_LENGTH, { field, rule: 'must be 16 to 255 octets', clause: 'RFC 3830 §6.11' });
-  return r;
-}
-
-/** A stored RAND: null (a row from before 0008) or lowercase hex of 16-255 octets. */
-function readGmkRand(v: unknown, field: string): Uint8Array | undefined {
-  if (v === null || v === undefined) return undefined;
-  const s = text(v, field);
-  if (!/^(?:[0-9a-f]{2}){16,255}$/.test(s)) throw corrupt(field, 'must be 16 to 255 octets in lowercase hex');
-  return fromHex(s);
 }

@@ -13,6 +13,7 @@ import type { StoreDatabase } from './database.js';
 import type { McxTables } from './mcx-migration.js';
 import type { StoreTables } from './tables.js';
 import { migrateToLatest } from './migrations.js';
+import { randColumn, readRandColumn } from './rand-column.js';
 import { SecretBox, storeAad } from './secret-box.js';
 import type {
   McxCsk,
@@ -86,7 +87,7 @@ export class KyselyMcxStore implements McxStore {
       created_at: this.#now(),
       activates_at: c.activatesAt ?? null,
       expires_at: c.expiresAt ?? null,
-      rand: c.rand === undefined ? null : toHex(mikeyRand(c.rand, 'csk.rand')),
+      rand: randColumn(c.rand, 'csk.rand'),
     };
     const clash = (): PolicyError =>
       new PolicyError(ErrorCode.FORBIDDEN, {
@@ -159,7 +160,7 @@ export class KyselyMcxStore implements McxStore {
       createdAt: readInt(row.created_at, `${t}.created_at`),
       activatesAt: readOptionalInt(row.activates_at, `${t}.activates_at`),
       expiresAt: readOptionalInt(row.expires_at, `${t}.expires_at`),
-      rand: readRand(row.rand, `${t}.rand`),
+      rand: readRandColumn(row.rand, `${t}.rand`),
     });
   }
 
@@ -361,20 +362,6 @@ export class KyselyMcxStore implements McxStore {
       expiresAt: readOptionalInt(row.expires_at, `${t}.expires_at`),
     });
   }
-}
-
-/** A MIKEY RAND: 16 to 255 octets (RFC 3830 §6.11). */
-function mikeyRand(r: Uint8Array, field: string): Uint8Array {
-  if (r.length < 16 || r.length > 255) throw new FormatError(ErrorCode.BAD_LENGTH, { field, rule: 'must be 16 to 255 octets', clause: 'RFC 3830 §6.11' });
-  return r;
-}
-
-/** A stored RAND: null (a row from before 0007) or lowercase hex of 16-255 octets. */
-function readRand(v: unknown, field: string): Uint8Array | undefined {
-  if (v === null || v === undefined) return undefined;
-  const s = text(v, field);
-  if (!/^(?:[0-9a-f]{2}){16,255}$/.test(s)) throw corrupt(field, 'must be 16 to 255 octets in lowercase hex');
-  return fromHex(s);
 }
 
 const cskAad = (cskId: number, userUri: string, clientId: string): Uint8Array => storeAad('mcx_csk', 'csk_wrapped', [cskId, userUri, clientId]);
