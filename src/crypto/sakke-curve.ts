@@ -140,6 +140,31 @@ function slowMultiply(k: bigint, pt: AffinePoint, p: bigint): JacobianPoint {
 }
 
 /**
+ * The recoding of FixedBaseTable: k in w-bit windows, digits in [-2^(w-1), 2^(w-1)], the
+ * non-zero ones as [window, digit] pairs, for 0 <= k < 2^bits.
+ */
+export function signedWindowDigits(k: bigint, w: number, bits: number): [number, number][] {
+  if (k < 0n || k >= 1n << BigInt(bits)) throw new RangeError('scalar out of range');
+  const full = 1 << w;
+  const half = full >> 1;
+  const mask = BigInt(full - 1);
+  const wb = BigInt(w);
+  const out: [number, number][] = [];
+  let e = k;
+  let carry = 0;
+  for (let i = 0; e > 0n || carry !== 0; i++, e >>= wb) {
+    let d = Number(e & mask) + carry;
+    carry = 0;
+    if (d > half) {
+      d -= full;
+      carry = 1;
+    }
+    if (d !== 0) out.push([i, d]);
+  }
+  return out;
+}
+
+/**
  * Fixed-base scalar multiplication with signed w-bit windows: the table holds the affine points
  * d·2^(w·i)·P for d in [1, 2^(w-1)]; k is recoded into digits in [-2^(w-1), 2^(w-1)] and [k]P is
  * one mixed addition (of the point or its negative) per non-zero digit, with no doublings.
@@ -187,27 +212,26 @@ export class FixedBaseTable {
    * terms of other tables.
    */
   terms(k: bigint): AffinePoint[] {
-    if (k < 0n || k >= 1n << BigInt(this.#bits)) throw new RangeError('scalar out of range');
     const p = this.#p;
-    const full = 1 << this.#w;
-    const half = full >> 1;
-    const mask = BigInt(full - 1);
-    const w = BigInt(this.#w);
-    const out: AffinePoint[] = [];
-    let e = k;
-    let carry = 0;
-    for (let i = 0; e > 0n || carry !== 0; i++, e >>= w) {
-      let d = Number(e & mask) + carry;
-      carry = 0;
-      if (d > half) {
-        d -= full;
-        carry = 1;
-      }
-      if (d === 0) continue;
-      const pt = (this.#windows[i] as AffinePoint[])[(d > 0 ? d : -d) - 1] as AffinePoint;
-      out.push(d > 0 ? pt : { x: pt.x, y: p - pt.y });
-    }
-    return out;
+    return this.digits(k).map(([i, d]) => {
+      const pt = this.point(i, d > 0 ? d : -d);
+      return d > 0 ? pt : { x: pt.x, y: p - pt.y };
+    });
+  }
+
+  /** The non-zero signed digits of k as [window, digit] pairs, for 0 <= k < 2^bits. */
+  digits(k: bigint): [number, number][] {
+    return signedWindowDigits(k, this.#w, this.#bits);
+  }
+
+  /** The table point d·2^(w·window)·P, for d in [1, 2^(w-1)]. */
+  point(window: number, d: number): AffinePoint {
+    return (this.#windows[window] as AffinePoint[])[d - 1] as AffinePoint;
+  }
+
+  /** Windows in the table, and points per window (2^(w-1)). */
+  get shape(): { readonly windows: number; readonly perWindow: number } {
+    return { windows: this.#windows.length, perWindow: 1 << (this.#w - 1) };
   }
 
   /** [k]P in affine form (null for infinity), by a tree of affine additions (see sumAffine). */

@@ -62,6 +62,16 @@ export class Fp2PowTable {
     this.#windows = windows;
   }
 
+  /** The normalised entry t (the class of 1 + t·i) for digit d in [1, 2^w - 1] of a window. */
+  entry(window: number, d: number): bigint {
+    return (this.#windows[window] as bigint[])[d - 1] as bigint;
+  }
+
+  /** Windows in the table, entries per window, and the window width. */
+  get shape(): { readonly windows: number; readonly perWindow: number; readonly w: number } {
+    return { windows: this.#windows.length, perWindow: (1 << this.#w) - 1, w: this.#w };
+  }
+
   /** g^k in PF_p form, for 0 < k < 2^bits with g^k not the identity class. */
   powPfp(k: bigint): bigint {
     if (k <= 0n || k >= 1n << BigInt(this.#bits)) throw new RangeError('exponent out of range');

@@ -13,13 +13,17 @@
  * Elements of the order-q subgroup of F_p^2 are written in PF_p form (RFC 6508 §2.1): a + b·i
  * is represented by the integer b/a mod p; g and g^r are in that form.
  *
- * Speed (hand-written BigInt, see fp.ts): fixed-base tables for P (shared) and Z (per KMS
- * public key) serve [k]P, [r]([b]P + Z) = [r·b]P + [r]Z, and per-peer tables serve a cached
- * peer; g^r uses a fixed-base table of normalised F_p^2 elements; the RSK's Miller lines are
- * precomputed once per key (prepareRsk), so a decapsulation is one line evaluation per step.
+ * Speed: the pairing's Miller loops, the RSK check's [b]K_b, the fixed-base tables of a cached
+ * peer's and the holder's own I_b, and g^r run in a WebAssembly field generated for p
+ * (fp-wasm.ts, sakke-arena.ts: Montgomery products with lazy reduction, whole Miller loops in
+ * the module); the KMS side (z, RSK extraction) and one-off [k]P use BigInt tables (fp.ts,
+ * sakke-curve.ts). The RSK's Miller lines are precomputed once per key (prepareRsk), so a
+ * decapsulation is one line evaluation per step; an RSK check is the product <P, [b]K_b>·<Z, K_b>
+ * over the precomputed lines of P and Z.
  *
- * Not constant-time. BigInt arithmetic leaks timing on: z (RSK extraction, KMS side), the RSK
- * and its lines (decapsulation), r and SSV (encapsulation). This matches deployments where the
+ * Not constant-time. BigInt and WebAssembly arithmetic (and the table lookups by secret digits)
+ * leak timing on: z (RSK extraction, KMS side), the RSK and its lines (decapsulation), r and SSV
+ * (encapsulation). This matches deployments where the
  * KMS runs on dedicated hardware and clients' timing is not observable at that resolution;
  * it is stated here so nobody assumes otherwise.
  */
@@ -27,26 +31,20 @@ import { randomBytes } from 'node:crypto';
 import { bigIntToBytes, bytesToBigInt, concatBytes, equalBytes } from '../util/index.js';
 import { CryptoError, ErrorCode, FormatError } from '../errors/index.js';
 import { invMod, mod } from './fp.js';
-import {
-  FixedBaseTable,
-  isOnCurve,
-  multiply,
-  sumAffine,
-  toAffine,
-  type AffinePoint,
-} from './sakke-curve.js';
+import { FixedBaseTable, isOnCurve, sumAffine, type AffinePoint } from './sakke-curve.js';
 import {
   finalExponentiation,
   millerValue,
-  millerValueProduct,
   pfpValue,
   precomputeLines,
   type Fp2,
   type MillerLines,
 } from './sakke-pairing.js';
 import { hashToIntegerRange } from './hash-to-integer-range.js';
+import { millerValueProductWasm, millerValueWasm } from './sakke-pairing-wasm.js';
+import { multiplyWasm, WasmFixedBaseTable } from './sakke-curve-wasm.js';
 import { SakkeParamSet1 } from './sakke-params.js';
-import { Fp2PowTable } from './sakke-gt.js';
+import { WasmFp2PowTable } from './sakke-gt-wasm.js';
 
 /** A source of random octets. */
 export type Rng = (n: number) => Uint8Array;
@@ -71,7 +69,7 @@ const Q_BITS = q.toString(2).length;
 let baseTable: FixedBaseTable | undefined;
 let kmsTable: FixedBaseTable | undefined;
 let baseLines: MillerLines | undefined;
-let gTable: Fp2PowTable | undefined;
+let gTable: WasmFp2PowTable | undefined;
 /** [k]P for clients (encapsulation, identity points): 8-bit windows, ~16k points, ~0.5 s to build. */
 const pTable = (): FixedBaseTable => (baseTable ??= new FixedBaseTable(BASE, p, Q_BITS, 8));
 /**
@@ -80,7 +78,7 @@ const pTable = (): FixedBaseTable => (baseTable ??= new FixedBaseTable(BASE, p, 
  */
 const kmsPTable = (): FixedBaseTable => (kmsTable ??= new FixedBaseTable(BASE, p, Q_BITS, 10));
 const pLines = (): MillerLines => (baseLines ??= precomputeLines(BASE, p, q));
-const gPow = (): Fp2PowTable => (gTable ??= new Fp2PowTable(SakkeParamSet1.g, p, Q_BITS, 8));
+const gPow = (): WasmFp2PowTable => (gTable ??= new WasmFp2PowTable(SakkeParamSet1.g, Q_BITS, 8));
 
 /** Encodes a point as 0x04 || x || y (RFC 6508 §2.1, RFC 6509 §4.2). */
 export function encodeSakkePoint(pt: AffinePoint): Uint8Array {
@@ -244,11 +242,11 @@ export class SakkePublicKey {
 export class SakkePeer {
   readonly kms: SakkePublicKey;
   readonly #id: Uint8Array;
-  readonly #table: FixedBaseTable;
+  readonly #table: WasmFixedBaseTable;
   constructor(kms: SakkePublicKey, id: Uint8Array) {
     this.kms = kms;
     this.#id = id.slice();
-    this.#table = new FixedBaseTable(kms.identityPoint(id), p, Q_BITS, 8);
+    this.#table = new WasmFixedBaseTable(kms.identityPoint(id), Q_BITS, 8);
   }
   /** The peer's identifier (a copy). */
   get id(): Uint8Array {
@@ -309,11 +307,11 @@ export function validateRsk(kms: SakkePublicKey, id: Uint8Array, rsk: Uint8Array
   const clause = 'RFC 6508 §6.1.2';
   const k = decodeSakkePoint(rsk, 'sakke.rsk', clause);
   const b = mod(identifierScalar(id), q);
-  const bk = b === 0n ? null : toAffine(multiply(b, k, p), p);
+  const bk = b === 0n ? null : multiplyWasm(b, k);
   let v: Fp2 | null;
   if (bk === null) v = millerValue(kms.lines, k, p);
   else if (bk.y === 0n) v = null;
-  else v = millerValueProduct(pLines(), bk, kms.lines, k, p);
+  else v = millerValueProductWasm(pLines(), bk, kms.lines, k);
   if (v === null || v.a % p === 0n || pfp(finalExponentiation(v, p)) !== SakkeParamSet1.g) {
     throw new CryptoError(ErrorCode.INVALID_KEY, {
       field: 'sakke.rsk',
@@ -331,7 +329,7 @@ export class SakkeRecipient {
   readonly #id: Uint8Array;
   readonly kms: SakkePublicKey;
   readonly #lines: MillerLines;
-  #own: FixedBaseTable | undefined;
+  #own: WasmFixedBaseTable | undefined;
   readonly #identity: AffinePoint;
   /** @internal use prepareRsk */
   constructor(kms: SakkePublicKey, id: Uint8Array, lines: MillerLines, identity: AffinePoint) {
@@ -360,13 +358,13 @@ export class SakkeRecipient {
     const h = bytesToBigInt(data.subarray(SAKKE_POINT_LENGTH));
     // w = <R, K_b> = <K_b, R>: the RSK's lines evaluated at R. R has y != 0 (checked on decode)
     // and every line value has imaginary part 1, so the Miller value is a unit: a != 0 below.
-    const v = finalExponentiation(millerValue(this.#lines, R, p), p);
+    const v = finalExponentiation(millerValueWasm(this.#lines, R), p);
     if (v.a % p === 0n) decryptFailure();
     const w = pfp(v);
     const ssv = bigIntToBytes(h ^ maskOf(w), N_BYTES);
     const r = rOf(ssv, this.#id);
     if (r === 0n) decryptFailure();
-    this.#own ??= new FixedBaseTable(this.#identity, p, Q_BITS, 9);
+    this.#own ??= new WasmFixedBaseTable(this.#identity, Q_BITS, 8);
     // TEST = [r]I_b must equal R.
     const test = this.#own.multiplyAffine(r);
     if (test === null || test.x !== R.x || test.y !== R.y) decryptFailure();
@@ -388,7 +386,7 @@ export function prepareRsk(kms: SakkePublicKey, id: Uint8Array, rsk: Uint8Array)
     throw new CryptoError(ErrorCode.INVALID_KEY, { field: 'sakke.rsk', rule: 'must be a point of order q', clause });
   }
   const identity = kms.identityPoint(id);
-  const w = pfp(finalExponentiation(millerValue(lines, identity, p), p));
+  const w = pfp(finalExponentiation(millerValueWasm(lines, identity), p));
   if (w !== SakkeParamSet1.g) {
     throw new CryptoError(ErrorCode.INVALID_KEY, {
       field: 'sakke.rsk',

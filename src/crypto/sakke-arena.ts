@@ -1,0 +1,317 @@
+/**
+ * SAKKE's field F_p (RFC 6509 parameter set 1) in a generated WebAssembly module (fp-wasm.ts),
+ * extended with the Miller loops of sakke-pairing.ts, so that a whole loop runs in the module:
+ *
+ *   miller(v, lines, xq, yi, flags, steps)
+ *       v <- v^2 · (A + i), and at an addition step v <- v^2 · (A + i)(A' + i), over the
+ *       precomputed lines at `lines` (λ, d per line), A = λ·xq + d·yi (RFC 6508 §3.2)
+ *   miller2(v, lines1, xq1, yi1, lines2, xq2, yi2, flags, steps)
+ *       the product of two such Miller values, sharing the squarings
+ *
+ * with v = v0 + v1·i two elements at `v`, and `flags` one octet per step (1: addition step).
+ * Per doubling step of `miller`: line value (two products, one reduction), F_p^2 squaring
+ * ((v0 + v1)(v0 - v1), 2·v0·v1), and the product by A + i; the addition step multiplies by the
+ * product of its two lines, b + c·i = (A·A' - 1) + (A + A')·i, with one Karatsuba product whose
+ * two results are each reduced once (lazy reduction).
+ *
+ * The arena also keeps line sets in slots of its memory (see sakke-pairing-wasm.ts).
+ */
+import { WasmField, type FieldCode, type FieldLayout } from './fp-wasm.js';
+import { Op, ValType, type FunctionBody, type ModuleWriter } from './wasm-emitter.js';
+import { naf } from './sakke-pairing.js';
+import { SakkeParamSet1 } from './sakke-params.js';
+
+const { p, q } = SakkeParamSet1;
+
+/** Addition steps of the Miller loop over the NAF of q - 1, one flag per step (sakke-pairing.ts). */
+export const MILLER_FLAGS: Uint8Array = Uint8Array.from(naf(q - 1n).slice(1), (d) => (d === 0 ? 0 : 1));
+/** Lines per line set: a doubling line per step and an addition line per addition step. */
+export const LINES_PER_SET = MILLER_FLAGS.length + MILLER_FLAGS.reduce((s, v) => s + v, 0);
+
+/** Fixed addresses of the registers the generated loops use. */
+interface Registers {
+  readonly a: number;
+  readonly a2: number;
+  readonly s0: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly b: number;
+  readonly c: number;
+  readonly one: number;
+  readonly zero: number;
+  readonly w1: number;
+  readonly w2: number;
+  readonly w3: number;
+  readonly w4: number;
+  readonly flags: number;
+  /** Temporaries of the point formulas. */
+  readonly e: readonly number[];
+}
+
+/** An i32 argument: a constant address, or a parameter / local (plus a constant). */
+type Arg = number | { readonly l: number; readonly plus?: number };
+
+function call(f: FunctionBody, fn: number, ...args: Arg[]): void {
+  for (const a of args) {
+    if (typeof a === 'number') f.i32(a);
+    else {
+      f.get(a.l);
+      if (a.plus !== undefined && a.plus !== 0) f.i32(a.plus).op(Op.i32Add);
+    }
+  }
+  f.call(fn);
+}
+
+function extend(w: ModuleWriter, code: FieldCode, layout: FieldLayout, regsOut: (r: Registers) => void): void {
+  const { size } = layout;
+  const el = (): number => layout.reserve(size);
+  const wide = (): number => layout.reserve(layout.wideSize);
+  const r: Registers = {
+    a: el(),
+    a2: el(),
+    s0: layout.reserve(2 * size),
+    t1: el(),
+    t2: el(),
+    b: el(),
+    c: el(),
+    one: el(),
+    zero: el(),
+    w1: wide(),
+    w2: wide(),
+    w3: wide(),
+    w4: wide(),
+    flags: layout.reserve(MILLER_FLAGS.length),
+    e: Array.from({ length: 9 }, el),
+  };
+  regsOut(r);
+  const i32 = ValType.i32;
+  const s1 = r.s0 + size;
+
+  // line(dst, line, xq, yi): dst = λ·xq + d·yi
+  const line = w.addFunction(undefined, [i32, i32, i32, i32]);
+  {
+    const f = line.body;
+    call(f, code.mulWide, r.w1, { l: 1 }, { l: 2 });
+    call(f, code.mulWide, r.w2, { l: 1, plus: size }, { l: 3 });
+    call(f, code.addWide, r.w1, r.w1, r.w2);
+    call(f, code.redc, { l: 0 }, r.w1);
+  }
+  // square(v): s = v^2
+  const square = w.addFunction(undefined, [i32]);
+  {
+    const f = square.body;
+    const v0 = { l: 0 };
+    const v1 = { l: 0, plus: size };
+    call(f, code.add, r.t1, v0, v1);
+    call(f, code.sub, r.t2, v0, v1);
+    call(f, code.mul, r.s0, r.t1, r.t2);
+    call(f, code.mul, s1, v0, v1);
+    call(f, code.add, s1, s1, s1);
+  }
+  // timesLine(v): v = s·(A + i)
+  const timesLine = w.addFunction(undefined, [i32]);
+  {
+    const f = timesLine.body;
+    call(f, code.mul, r.t1, r.s0, r.a);
+    call(f, code.sub, { l: 0 }, r.t1, s1);
+    call(f, code.mul, r.t2, s1, r.a);
+    call(f, code.add, { l: 0, plus: size }, r.s0, r.t2);
+  }
+  // timesTwoLines(v, s): v = s·(A + i)(A2 + i); s may be v
+  const timesTwoLines = w.addFunction(undefined, [i32, i32]);
+  {
+    const f = timesTwoLines.body;
+    const s0 = { l: 1 };
+    const s1p = { l: 1, plus: size };
+    call(f, code.mul, r.b, r.a, r.a2);
+    call(f, code.sub, r.b, r.b, r.one);
+    call(f, code.add, r.c, r.a, r.a2);
+    call(f, code.mulWide, r.w1, s0, r.b);
+    call(f, code.mulWide, r.w2, s1p, r.c);
+    call(f, code.add, r.t1, s0, s1p);
+    call(f, code.add, r.t2, r.b, r.c);
+    call(f, code.mulWide, r.w3, r.t1, r.t2);
+    // v0 = t0 - t1 (+ 4p²); v1 = t2 - t0 - t1 (+ 8p²): below p·R, reduced once each.
+    call(f, code.subWide, r.w4, r.w1, r.w2);
+    call(f, code.redc, { l: 0 }, r.w4);
+    call(f, code.subWide, r.w3, r.w3, r.w1);
+    call(f, code.subWide, r.w3, r.w3, r.w2);
+    call(f, code.redc, { l: 0, plus: size }, r.w3);
+  }
+  // dbl(j): J = [2]J in Jacobian coordinates on y^2 = x^3 - 3x (a = -3: dbl-2001-b, Bernstein-
+  // Lange Explicit-Formulas Database), X, Y, Z at j, j + size, j + 2·size.
+  {
+    const f = w.addFunction('dbl', [i32]).body;
+    const X = { l: 0 };
+    const Y = { l: 0, plus: size };
+    const Z = { l: 0, plus: 2 * size };
+    const [D, G, Bt, Al, T1, T2, T3] = r.e as [number, number, number, number, number, number, number];
+    call(f, code.sqr, D, Z);
+    call(f, code.sqr, G, Y);
+    call(f, code.mul, Bt, X, G);
+    call(f, code.sub, T1, X, D);
+    call(f, code.add, T2, X, D);
+    call(f, code.mul, Al, T1, T2);
+    call(f, code.add, T1, Al, Al);
+    call(f, code.add, Al, T1, Al);
+    call(f, code.add, T1, Y, Z);
+    call(f, code.sqr, T1, T1);
+    call(f, code.sub, T1, T1, G);
+    call(f, code.sub, Z, T1, D);
+    call(f, code.sqr, T1, Al);
+    call(f, code.add, T2, Bt, Bt);
+    call(f, code.add, T2, T2, T2);
+    call(f, code.add, T3, T2, T2);
+    call(f, code.sub, X, T1, T3);
+    call(f, code.sub, T1, T2, X);
+    call(f, code.mul, T1, Al, T1);
+    call(f, code.sqr, G, G);
+    call(f, code.add, G, G, G);
+    call(f, code.add, G, G, G);
+    call(f, code.add, G, G, G);
+    call(f, code.sub, Y, T1, G);
+  }
+  // madd(j, a, neg): J = J ± A for an affine A (x at a, y at a + size), minus when neg != 0:
+  // madd-2007-bl. H = 0 (J = ±A) and J at infinity are not handled: they give Z = 0, which
+  // callers check for.
+  {
+    const f = w.addFunction('madd', [i32, i32, i32]).body;
+    const X = { l: 0 };
+    const Y = { l: 0, plus: size };
+    const Z = { l: 0, plus: 2 * size };
+    const x2 = { l: 1 };
+    const y2 = { l: 1, plus: size };
+    const [ZZ, U2, S2, H, HH, I, Jv, Rr, V] = r.e as [number, number, number, number, number, number, number, number, number];
+    const [T1, T2] = [r.t1, r.t2];
+    call(f, code.sqr, ZZ, Z);
+    call(f, code.mul, U2, x2, ZZ);
+    call(f, code.mul, S2, Z, ZZ);
+    call(f, code.mul, S2, y2, S2);
+    f.get(2).begin(Op.if);
+    call(f, code.sub, S2, r.zero, S2);
+    f.op(Op.end);
+    call(f, code.sub, H, U2, X);
+    call(f, code.sqr, HH, H);
+    call(f, code.add, I, HH, HH);
+    call(f, code.add, I, I, I);
+    call(f, code.mul, Jv, H, I);
+    call(f, code.sub, Rr, S2, Y);
+    call(f, code.add, Rr, Rr, Rr);
+    call(f, code.mul, V, X, I);
+    call(f, code.sqr, T1, Rr);
+    call(f, code.sub, T1, T1, Jv);
+    call(f, code.sub, T1, T1, V);
+    call(f, code.sub, X, T1, V);
+    call(f, code.sub, T1, V, X);
+    call(f, code.mul, T1, Rr, T1);
+    call(f, code.mul, T2, Y, Jv);
+    call(f, code.add, T2, T2, T2);
+    call(f, code.sub, Y, T1, T2);
+    call(f, code.add, T1, Z, H);
+    call(f, code.sqr, T1, T1);
+    call(f, code.sub, T1, T1, ZZ);
+    call(f, code.sub, Z, T1, HH);
+  }
+  // set(j, a, neg): J = ±A with Z = 1.
+  {
+    const f = w.addFunction('set', [i32, i32, i32]).body;
+    call(f, code.add, { l: 0 }, { l: 1 }, r.zero);
+    f.get(2).begin(Op.if);
+    call(f, code.sub, { l: 0, plus: size }, r.zero, { l: 1, plus: size });
+    f.op(Op.else);
+    call(f, code.add, { l: 0, plus: size }, { l: 1, plus: size }, r.zero);
+    f.op(Op.end);
+    call(f, code.add, { l: 0, plus: 2 * size }, r.one, r.zero);
+  }
+  // mulNorm(v, t): v = v·(1 + t·i), for the powers of g (sakke-gt.ts).
+  {
+    const f = w.addFunction('mulNorm', [i32, i32]).body;
+    call(f, code.mul, r.t1, { l: 0, plus: size }, { l: 1 });
+    call(f, code.mul, r.t2, { l: 0 }, { l: 1 });
+    call(f, code.sub, { l: 0 }, { l: 0 }, r.t1);
+    call(f, code.add, { l: 0, plus: size }, { l: 0, plus: size }, r.t2);
+  }
+  const loopEnd = (f: FunctionBody, flags: number, steps: number): void => {
+    f.get(flags).i32(1).op(Op.i32Add).set(flags);
+    f.get(steps).i32(1).op(Op.i32Sub).tee(steps).br(0, true);
+    f.op(Op.end);
+  };
+  // miller(v, lines, xq, yi, flags, steps)
+  {
+    const f = w.addFunction('miller', [i32, i32, i32, i32, i32, i32]).body;
+    const [V, L, XQ, YI, FL, N] = [0, 1, 2, 3, 4, 5];
+    f.begin(Op.loop);
+    call(f, line.index, r.a, { l: L }, { l: XQ }, { l: YI });
+    f.get(L).i32(2 * size).op(Op.i32Add).set(L);
+    call(f, square.index, { l: V });
+    f.get(FL).load8(0).begin(Op.if);
+    call(f, line.index, r.a2, { l: L }, { l: XQ }, { l: YI });
+    f.get(L).i32(2 * size).op(Op.i32Add).set(L);
+    call(f, timesTwoLines.index, { l: V }, r.s0);
+    f.op(Op.else);
+    call(f, timesLine.index, { l: V });
+    f.op(Op.end);
+    loopEnd(f, FL, N);
+  }
+  // miller2(v, lines1, xq1, yi1, lines2, xq2, yi2, flags, steps)
+  {
+    const f = w.addFunction('miller2', [i32, i32, i32, i32, i32, i32, i32, i32, i32]).body;
+    const [V, L1, X1, Y1, L2, X2, Y2, FL, N] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    const lines = (): void => {
+      call(f, line.index, r.a, { l: L1 }, { l: X1 }, { l: Y1 });
+      call(f, line.index, r.a2, { l: L2 }, { l: X2 }, { l: Y2 });
+      f.get(L1).i32(2 * size).op(Op.i32Add).set(L1);
+      f.get(L2).i32(2 * size).op(Op.i32Add).set(L2);
+    };
+    f.begin(Op.loop);
+    lines();
+    call(f, square.index, { l: V });
+    call(f, timesTwoLines.index, { l: V }, r.s0);
+    f.get(FL).load8(0).begin(Op.if);
+    lines();
+    call(f, timesTwoLines.index, { l: V }, { l: V });
+    f.op(Op.end);
+    loopEnd(f, FL, N);
+  }
+}
+
+/** The exports the SAKKE extension adds. */
+export interface SakkeLoops {
+  dbl(j: number): void;
+  madd(j: number, a: number, neg: number): void;
+  set(j: number, a: number, neg: number): void;
+  mulNorm(v: number, t: number): void;
+  miller(v: number, lines: number, xq: number, yi: number, flags: number, steps: number): void;
+  miller2(
+    v: number,
+    lines1: number,
+    xq1: number,
+    yi1: number,
+    lines2: number,
+    xq2: number,
+    yi2: number,
+    flags: number,
+    steps: number,
+  ): void;
+}
+
+/** SAKKE's field with its Miller loops and registers. One per process, made on first use. */
+export class SakkeArena {
+  readonly F: WasmField;
+  readonly loops: SakkeLoops;
+  readonly flags: number;
+
+  constructor() {
+    let regs: Registers | undefined;
+    this.F = new WasmField(p, (w, code, layout) => extend(w, code, layout, (r) => (regs = r)));
+    if (regs === undefined) throw new Error('unreachable: extension not run');
+    this.loops = this.F.exports as unknown as SakkeLoops;
+    this.F.write(regs.one, 1n);
+    new Uint8Array(this.F.memory.buffer, regs.flags, MILLER_FLAGS.length).set(MILLER_FLAGS);
+    this.flags = regs.flags;
+  }
+}
+
+let arena: SakkeArena | undefined;
+/** The process's SAKKE arena. */
+export const sakkeArena = (): SakkeArena => (arena ??= new SakkeArena());

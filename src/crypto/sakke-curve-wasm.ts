@@ -1,0 +1,115 @@
+/**
+ * [k]Q on SAKKE's curve E: y^2 = x^3 - 3x over F_p (RFC 6508 §2.1, RFC 6509 parameter set 1)
+ * in the generated WebAssembly field of sakke-arena.ts: Jacobian doublings and mixed additions
+ * over the NAF of k. For the RSK check's [b]K_b, a one-off variable base (sakke.ts).
+ *
+ * Exceptional additions (the running point equal to ±Q, or at infinity) are not handled by the
+ * formulas; they leave Z = 0, and then the exact BigInt `multiply` of sakke-curve.ts gives the
+ * result. For a point of order q and 0 < k < q they cannot occur.
+ *
+ * WasmFixedBaseTable is FixedBaseTable's table (signed windows, one mixed addition per non-zero
+ * digit) held in the module's memory, for the fixed points a SAKKE user multiplies often (a
+ * cached peer's I_b, the holder's own I_b).
+ *
+ * Not constant-time (see fp-wasm.ts).
+ */
+import { invMod, mod } from './fp.js';
+import { FixedBaseTable, multiply, signedWindowDigits, toAffine, type AffinePoint } from './sakke-curve.js';
+import { naf } from './sakke-pairing.js';
+import { sakkeArena } from './sakke-arena.js';
+import { SakkeParamSet1 } from './sakke-params.js';
+
+const { p } = SakkeParamSet1;
+
+let regs: { j: number; plus: number } | undefined;
+const registers = (): { j: number; plus: number } => {
+  const F = sakkeArena().F;
+  return (regs ??= { j: F.alloc(3), plus: F.alloc(2) });
+};
+
+/** The affine point of the Jacobian point at `j`, or null when Z = 0 (infinity or an exception). */
+function affineAt(j: number): AffinePoint | null {
+  const F = sakkeArena().F;
+  const z = F.read(j + 2 * F.size);
+  if (z === 0n) return null;
+  const zi = invMod(z, p);
+  const zi2 = (zi * zi) % p;
+  return { x: mod(F.read(j) * zi2, p), y: mod(F.read(j + F.size) * ((zi2 * zi) % p), p) };
+}
+
+/** [k]pt for k >= 0 (null for the point at infinity). */
+export function multiplyWasm(k: bigint, pt: AffinePoint): AffinePoint | null {
+  if (k === 0n) return null;
+  const arena = sakkeArena();
+  const F = arena.F;
+  const { j, plus } = registers();
+  const size = F.size;
+  F.write(plus, pt.x);
+  F.write(plus + size, pt.y);
+  F.write(j, pt.x);
+  F.write(j + size, pt.y);
+  F.write(j + 2 * size, 1n);
+  const digits = naf(k);
+  for (let i = 1; i < digits.length; i++) {
+    arena.loops.dbl(j);
+    const d = digits[i] as number;
+    if (d !== 0) arena.loops.madd(j, plus, d < 0 ? 1 : 0);
+  }
+  return affineAt(j) ?? toAffine(multiply(k, pt, p), p);
+}
+
+interface Block {
+  readonly addr: number;
+  readonly count: number;
+}
+const blocks = new FinalizationRegistry<Block>((b) => sakkeArena().F.freeBlock(b.addr, b.count));
+
+/** FixedBaseTable's points in the module's memory; [k]B by mixed additions there. */
+export class WasmFixedBaseTable {
+  readonly #base: AffinePoint;
+  readonly #w: number;
+  readonly #bits: number;
+  readonly #perWindow: number;
+  readonly #addr: number;
+
+  /** Builds the table of `base` (see FixedBaseTable for `bits` and `w`). */
+  constructor(base: AffinePoint, bits: number, w: number) {
+    const table = new FixedBaseTable(base, p, bits, w);
+    const { windows, perWindow } = table.shape;
+    const F = sakkeArena().F;
+    const count = 2 * windows * perWindow;
+    this.#addr = F.allocBlock(count);
+    let at = this.#addr;
+    for (let i = 0; i < windows; i++) {
+      for (let d = 1; d <= perWindow; d++) {
+        const pt = table.point(i, d);
+        F.write(at, pt.x);
+        F.write(at + F.size, pt.y);
+        at += 2 * F.size;
+      }
+    }
+    this.#base = base;
+    this.#w = w;
+    this.#bits = bits;
+    this.#perWindow = perWindow;
+    blocks.register(this, { addr: this.#addr, count });
+  }
+
+  /** [k]B in affine form (null for infinity), for 0 <= k < 2^bits. */
+  multiplyAffine(k: bigint): AffinePoint | null {
+    const digits = signedWindowDigits(k, this.#w, this.#bits);
+    if (digits.length === 0) return null;
+    const arena = sakkeArena();
+    const { j } = registers();
+    const step = 2 * arena.F.size;
+    let first = true;
+    for (const [i, d] of digits) {
+      const at = this.#addr + (i * this.#perWindow + (d > 0 ? d : -d) - 1) * step;
+      if (first) arena.loops.set(j, at, d < 0 ? 1 : 0);
+      else arena.loops.madd(j, at, d < 0 ? 1 : 0);
+      first = false;
+    }
+    // Z = 0: infinity, or an exceptional addition; the BigInt path is exact for both.
+    return affineAt(j) ?? toAffine(multiply(k, this.#base, p), p);
+  }
+}
