@@ -13,6 +13,8 @@ export const testFiles = [
   'test/crypto/sakke.test.ts',
   'test/crypto/sakke-curve.test.ts',
   'test/crypto/sakke-batch.test.ts',
+  'test/crypto/fp-wasm.test.ts',
+  'test/crypto/sakke-wasm.test.ts',
   'test/crypto/aes-gcm.test.ts',
   'test/formats/key-material.test.ts',
   'test/formats/mikey.test.ts',

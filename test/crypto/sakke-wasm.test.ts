@@ -1,0 +1,124 @@
+/**
+ * SAKKE's WebAssembly paths against the BigInt reference of the same formulas (RFC 6508 §3.2,
+ * RFC 6509 parameter set 1): Miller values (single and product), [k]Q including the scalars
+ * and points where the mixed-addition formulas have exceptions (answered by the BigInt path),
+ * the fixed-base tables of I_b and the table of powers of g.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { SakkeParamSet1 } from '../../src/crypto/sakke-params.js';
+import { SAKKE_BASE_POINT } from '../../src/crypto/sakke.js';
+import { FixedBaseTable, multiply, toAffine, type AffinePoint } from '../../src/crypto/sakke-curve.js';
+import {
+  finalExponentiation,
+  millerValue,
+  millerValueProduct,
+  pfpValue,
+  precomputeLines,
+  type MillerLines,
+} from '../../src/crypto/sakke-pairing.js';
+import { millerValueProductWasm, millerValueWasm } from '../../src/crypto/sakke-pairing-wasm.js';
+import { multiplyWasm, WasmFixedBaseTable } from '../../src/crypto/sakke-curve-wasm.js';
+import { Fp2PowTable } from '../../src/crypto/sakke-gt.js';
+import { WasmFp2PowTable } from '../../src/crypto/sakke-gt-wasm.js';
+
+const { p, q, g } = SakkeParamSet1;
+const P = SAKKE_BASE_POINT;
+const Q_BITS = q.toString(2).length;
+const mulP = (k: bigint): AffinePoint => {
+  const a = toAffine(multiply(k, P, p), p);
+  assert.ok(a !== null);
+  return a;
+};
+const pairingValue = (v: { a: bigint; b: bigint }): bigint => pfpValue(finalExponentiation(v, p), p);
+const scalar = fc.bigInt({ min: 1n, max: q - 1n });
+
+test('sakke-wasm: Miller values equal the BigInt ones (after the final exponentiation) at random points', () => {
+  const K = mulP(0x1234_5678_9abc_def0_1234_5678n);
+  const lines = precomputeLines(K, p, q);
+  fc.assert(
+    fc.property(scalar, (k) => {
+      const Q = mulP(k);
+      assert.equal(pairingValue(millerValueWasm(lines, Q)), pairingValue(millerValue(lines, Q, p)));
+    }),
+    { numRuns: 4 },
+  );
+});
+
+test('sakke-wasm: <P, P> = g through the WebAssembly loop (RFC 6509 parameter set 1)', () => {
+  assert.equal(pairingValue(millerValueWasm(precomputeLines(P, p, q), P)), g);
+});
+
+test('sakke-wasm: product Miller values equal the BigInt ones and bilinearity holds', () => {
+  const lp = precomputeLines(P, p, q);
+  const z = 0xfeed_beef_cafe_f00d_1234n;
+  const Z = mulP(z);
+  const lz = precomputeLines(Z, p, q);
+  fc.assert(
+    fc.property(scalar, scalar, (a, b) => {
+      const A = mulP(a);
+      const B = mulP(b);
+      const got = pairingValue(millerValueProductWasm(lp, A, lz, B));
+      assert.equal(got, pairingValue(millerValueProduct(lp, A, lz, B, p)));
+      // <P, [a]P>·<[z]P, [b]P> = <P, P>^(a + z·b) = <P, [a + z·b]P>
+      assert.equal(got, pairingValue(millerValueWasm(lp, mulP((a + z * b) % q))));
+    }),
+    { numRuns: 3 },
+  );
+});
+
+test('sakke-wasm: lines of another shape are refused', () => {
+  const lines = precomputeLines(P, p, q);
+  const bad: MillerLines = { ...lines, addition: Uint8Array.from(lines.addition, (v, i) => (i === 3 ? 1 - v : v)) };
+  assert.throws(() => millerValueWasm(bad, P), RangeError);
+});
+
+test('sakke-wasm: [k]Q equals the BigInt multiplication, random and edge scalars', () => {
+  const Q = mulP(987654321987654321n);
+  const check = (k: bigint, pt: AffinePoint): void => {
+    const want = toAffine(multiply(k, pt, p), p);
+    const got = multiplyWasm(k, pt);
+    assert.deepEqual(got, want, `k = ${k}`);
+  };
+  fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }), (k) => check(k, Q)), { numRuns: 20 });
+  for (const k of [0n, 1n, 2n, 3n, q - 1n, q, q + 1n, 2n * q, 2n ** 256n - 1n]) check(k, Q);
+});
+
+test('sakke-wasm: [k]Q for points off the order-q subgroup goes through the exact path', () => {
+  // (0, 0) has order 2: doubling it is infinity, which the formulas give as Z = 0.
+  const T: AffinePoint = { x: 0n, y: 0n };
+  assert.equal(multiplyWasm(2n, T), null);
+  assert.deepEqual(multiplyWasm(3n, T), T);
+  assert.deepEqual(multiplyWasm(5n, T), toAffine(multiply(5n, T, p), p));
+});
+
+test('sakke-wasm: the fixed-base table of a point equals the BigInt table', () => {
+  const B = mulP(0x5eed_5eed_5eed_5eedn);
+  const big = new FixedBaseTable(B, p, Q_BITS, 8);
+  const table = new WasmFixedBaseTable(B, Q_BITS, 8);
+  fc.assert(
+    fc.property(fc.bigInt({ min: 0n, max: q - 1n }), (k) => {
+      assert.deepEqual(table.multiplyAffine(k), big.multiplyAffine(k));
+    }),
+    { numRuns: 30 },
+  );
+  assert.equal(table.multiplyAffine(0n), null);
+  assert.equal(table.multiplyAffine(q), null, '[q]B is infinity (through the exact path)');
+  assert.deepEqual(table.multiplyAffine(q - 1n), { x: B.x, y: p - B.y });
+  assert.deepEqual(table.multiplyAffine(1n), B);
+  assert.throws(() => table.multiplyAffine(1n << BigInt(Q_BITS)), RangeError);
+});
+
+test('sakke-wasm: powers of g from the table in the module equal the BigInt table', () => {
+  const big = new Fp2PowTable(g, p, Q_BITS, 6);
+  const table = new WasmFp2PowTable(g, Q_BITS, 6);
+  fc.assert(
+    fc.property(scalar, (k) => {
+      assert.equal(table.powPfp(k), big.powPfp(k));
+    }),
+    { numRuns: 30 },
+  );
+  assert.equal(table.powPfp(1n), g);
+  assert.throws(() => table.powPfp(0n), RangeError);
+});
