@@ -14,7 +14,14 @@
  * Not constant-time (see fp-wasm.ts).
  */
 import { invMod, mod } from './fp.js';
-import { FixedBaseTable, multiply, signedWindowDigits, toAffine, type AffinePoint } from './sakke-curve.js';
+import {
+  FixedBaseTable,
+  INFINITY,
+  multiply,
+  signedWindowDigits,
+  type AffinePoint,
+  type JacobianPoint,
+} from './sakke-curve.js';
 import { naf } from './sakke-pairing.js';
 import { sakkeArena } from './sakke-arena.js';
 import { SakkeParamSet1 } from './sakke-params.js';
@@ -27,19 +34,30 @@ const registers = (): { j: number; plus: number } => {
   return (regs ??= { j: F.alloc(3), plus: F.alloc(2) });
 };
 
-/** The affine point of the Jacobian point at `j`, or null when Z = 0 (infinity or an exception). */
-function affineAt(j: number): AffinePoint | null {
+/** The Jacobian point at `j`, or null when Z = 0 (infinity or an exceptional addition). */
+function jacobianAt(j: number): JacobianPoint | null {
   const F = sakkeArena().F;
   const z = F.read(j + 2 * F.size);
   if (z === 0n) return null;
+  return [F.read(j), F.read(j + F.size), z];
+}
+
+/** The affine form of a Jacobian point with Z != 0. */
+function affineOf([x, y, z]: JacobianPoint): AffinePoint {
   const zi = invMod(z, p);
   const zi2 = (zi * zi) % p;
-  return { x: mod(F.read(j) * zi2, p), y: mod(F.read(j + F.size) * ((zi2 * zi) % p), p) };
+  return { x: mod(x * zi2, p), y: mod(y * ((zi2 * zi) % p), p) };
 }
 
 /** [k]pt for k >= 0 (null for the point at infinity). */
 export function multiplyWasm(k: bigint, pt: AffinePoint): AffinePoint | null {
-  if (k === 0n) return null;
+  const j = multiplyWasmJacobian(k, pt);
+  return j[2] === 0n ? null : affineOf(j);
+}
+
+/** [k]pt for k >= 0 in Jacobian form (Z = 0 for the point at infinity). */
+export function multiplyWasmJacobian(k: bigint, pt: AffinePoint): JacobianPoint {
+  if (k === 0n) return INFINITY;
   const arena = sakkeArena();
   const F = arena.F;
   const { j, plus } = registers();
@@ -55,7 +73,7 @@ export function multiplyWasm(k: bigint, pt: AffinePoint): AffinePoint | null {
     const d = digits[i] as number;
     if (d !== 0) arena.loops.madd(j, plus, d < 0 ? 1 : 0);
   }
-  return affineAt(j) ?? toAffine(multiply(k, pt, p), p);
+  return jacobianAt(j) ?? multiply(k, pt, p);
 }
 
 interface Block {
@@ -97,8 +115,22 @@ export class WasmFixedBaseTable {
 
   /** [k]B in affine form (null for infinity), for 0 <= k < 2^bits. */
   multiplyAffine(k: bigint): AffinePoint | null {
+    const j = this.multiply(k);
+    return j[2] === 0n ? null : affineOf(j);
+  }
+
+  /** Whether [k]B is the affine point `pt` (compared in Jacobian form, no inversion). */
+  multiplyEquals(k: bigint, pt: AffinePoint): boolean {
+    const [x, y, z] = this.multiply(k);
+    if (z === 0n) return false;
+    const z2 = (z * z) % p;
+    return mod(x - pt.x * z2, p) === 0n && mod(y - ((pt.y * z2) % p) * z, p) === 0n;
+  }
+
+  /** [k]B in Jacobian form (Z = 0 for infinity), for 0 <= k < 2^bits. */
+  multiply(k: bigint): JacobianPoint {
     const digits = signedWindowDigits(k, this.#w, this.#bits);
-    if (digits.length === 0) return null;
+    if (digits.length === 0) return INFINITY;
     const arena = sakkeArena();
     const { j } = registers();
     const step = 2 * arena.F.size;
@@ -110,6 +142,6 @@ export class WasmFixedBaseTable {
       first = false;
     }
     // Z = 0: infinity, or an exceptional addition; the BigInt path is exact for both.
-    return affineAt(j) ?? toAffine(multiply(k, this.#base, p), p);
+    return jacobianAt(j) ?? multiply(k, this.#base, p);
   }
 }

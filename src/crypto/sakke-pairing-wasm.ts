@@ -9,8 +9,8 @@
  *
  * Not constant-time (see fp-wasm.ts and sakke.ts).
  */
-import { invMod, mod } from './fp.js';
-import type { AffinePoint } from './sakke-curve.js';
+import { batchInvert, mod } from './fp.js';
+import type { AffinePoint, JacobianPoint } from './sakke-curve.js';
 import type { Fp2, MillerLines } from './sakke-pairing.js';
 import { LINES_PER_SET, MILLER_FLAGS, sakkeArena, type SakkeArena } from './sakke-arena.js';
 import { SakkeParamSet1 } from './sakke-params.js';
@@ -78,11 +78,10 @@ class LineStore {
     this.arena.F.freeBlock(slot.base, 2 * LINES_PER_SET);
   }
 
-  /** Writes x/y and 1/y of an evaluation point (y != 0). */
-  point(pt: AffinePoint, xr: number, yr: number): void {
-    const yi = invMod(pt.y, p);
-    this.arena.F.write(yr, yi);
-    this.arena.F.write(xr, mod(pt.x * yi, p));
+  /** Writes an evaluation point's x/y and 1/y. */
+  point(e: EvaluationPoint, xr: number, yr: number): void {
+    this.arena.F.write(yr, e.yi);
+    this.arena.F.write(xr, e.xq);
   }
 
   start(): void {
@@ -95,6 +94,27 @@ class LineStore {
   }
 }
 
+/** A point Q as the Miller loop reads it: x_Q/y_Q and 1/y_Q. */
+export interface EvaluationPoint {
+  readonly xq: bigint;
+  readonly yi: bigint;
+}
+
+/**
+ * The evaluation points of affine or Jacobian points with y != 0, with one inversion for all:
+ * for Jacobian (X, Y, Z), x/y = X·Z/Y and 1/y = Z^3/Y.
+ */
+export function evaluationPoints(pts: readonly (AffinePoint | JacobianPoint)[]): EvaluationPoint[] {
+  const ys = pts.map((pt) => ('x' in pt ? pt.y : pt[1]));
+  const inv = batchInvert(ys, p);
+  return pts.map((pt, i) => {
+    const yi = inv[i] as bigint;
+    if ('x' in pt) return { xq: mod(pt.x * yi, p), yi };
+    const [x, , z] = pt;
+    return { xq: mod(x * z * yi, p), yi: mod(((z * z) % p) * z * yi, p) };
+  });
+}
+
 let store: LineStore | undefined;
 const lineStore = (): LineStore => (store ??= new LineStore());
 
@@ -102,7 +122,7 @@ const lineStore = (): LineStore => (store ??= new LineStore());
 export function millerValueWasm(lines: MillerLines, pt: AffinePoint): Fp2 {
   const s = lineStore();
   const slot = s.slotOf(lines);
-  s.point(pt, s.xq1, s.yi1);
+  s.point(evaluationPoints([pt])[0] as EvaluationPoint, s.xq1, s.yi1);
   s.start();
   s.arena.loops.miller(s.v, slot.base, s.xq1, s.yi1, s.arena.flags, MILLER_FLAGS.length);
   return s.result();
@@ -110,14 +130,20 @@ export function millerValueWasm(lines: MillerLines, pt: AffinePoint): Fp2 {
 
 /**
  * f_{q,K1}(psi(Q1))·f_{q,K2}(psi(Q2)) up to a factor in F_p, sharing the squarings, as
- * `millerValueProduct` (SAKKE's parameter set only).
+ * `millerValueProduct` (SAKKE's parameter set only). Q1 and Q2 may be affine or Jacobian.
  */
-export function millerValueProductWasm(l1: MillerLines, q1: AffinePoint, l2: MillerLines, q2: AffinePoint): Fp2 {
+export function millerValueProductWasm(
+  l1: MillerLines,
+  q1: AffinePoint | JacobianPoint,
+  l2: MillerLines,
+  q2: AffinePoint | JacobianPoint,
+): Fp2 {
   const s = lineStore();
   const s1 = s.slotOf(l1);
   const s2 = s.slotOf(l2);
-  s.point(q1, s.xq1, s.yi1);
-  s.point(q2, s.xq2, s.yi2);
+  const [e1, e2] = evaluationPoints([q1, q2]) as [EvaluationPoint, EvaluationPoint];
+  s.point(e1, s.xq1, s.yi1);
+  s.point(e2, s.xq2, s.yi2);
   s.start();
   s.arena.loops.miller2(s.v, s1.base, s.xq1, s.yi1, s2.base, s.xq2, s.yi2, s.arena.flags, MILLER_FLAGS.length);
   return s.result();

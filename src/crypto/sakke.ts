@@ -42,7 +42,7 @@ import {
 } from './sakke-pairing.js';
 import { hashToIntegerRange } from './hash-to-integer-range.js';
 import { millerValueProductWasm, millerValueWasm } from './sakke-pairing-wasm.js';
-import { multiplyWasm, WasmFixedBaseTable } from './sakke-curve-wasm.js';
+import { multiplyWasmJacobian, WasmFixedBaseTable } from './sakke-curve-wasm.js';
 import { SakkeParamSet1 } from './sakke-params.js';
 import { WasmFp2PowTable } from './sakke-gt-wasm.js';
 
@@ -307,12 +307,15 @@ export function validateRsk(kms: SakkePublicKey, id: Uint8Array, rsk: Uint8Array
   const clause = 'RFC 6508 §6.1.2';
   const k = decodeSakkePoint(rsk, 'sakke.rsk', clause);
   const b = mod(identifierScalar(id), q);
-  const bk = b === 0n ? null : multiplyWasm(b, k);
+  // [b]K_b in Jacobian form; infinity (Z = 0) pairs to 1, a point of order 2 (Y = 0) fails.
+  const bk = b === 0n ? null : multiplyWasmJacobian(b, k);
   let v: Fp2 | null;
-  if (bk === null) v = millerValue(kms.lines, k, p);
-  else if (bk.y === 0n) v = null;
+  if (bk === null || bk[2] % p === 0n) v = millerValueWasm(kms.lines, k);
+  else if (bk[1] % p === 0n) v = null;
   else v = millerValueProductWasm(pLines(), bk, kms.lines, k);
-  if (v === null || v.a % p === 0n || pfp(finalExponentiation(v, p)) !== SakkeParamSet1.g) {
+  // PF_p form b/a = g, checked as b = g·a (no inversion).
+  const w = v === null ? null : finalExponentiation(v, p);
+  if (w === null || w.a % p === 0n || mod(w.b - SakkeParamSet1.g * w.a, p) !== 0n) {
     throw new CryptoError(ErrorCode.INVALID_KEY, {
       field: 'sakke.rsk',
       rule: '<[b]P + Z, RSK> must equal g',
@@ -366,8 +369,7 @@ export class SakkeRecipient {
     if (r === 0n) decryptFailure();
     this.#own ??= new WasmFixedBaseTable(this.#identity, Q_BITS, 8);
     // TEST = [r]I_b must equal R.
-    const test = this.#own.multiplyAffine(r);
-    if (test === null || test.x !== R.x || test.y !== R.y) decryptFailure();
+    if (!this.#own.multiplyEquals(r, R)) decryptFailure();
     return ssv;
   }
 }

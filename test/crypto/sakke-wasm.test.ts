@@ -68,6 +68,17 @@ test('sakke-wasm: product Miller values equal the BigInt ones and bilinearity ho
   );
 });
 
+test('sakke-wasm: a Jacobian evaluation point gives the same Miller value as its affine form', () => {
+  const lp = precomputeLines(P, p, q);
+  const A = mulP(0xabcdefn);
+  const scale = 0x1234567n; // (X, Y, Z) = (λ²x, λ³y, λ)
+  const jac = [(A.x * scale * scale) % p, (A.y * scale * scale * scale) % p, scale] as const;
+  assert.equal(
+    pairingValue(millerValueProductWasm(lp, jac, lp, P)),
+    pairingValue(millerValueProductWasm(lp, A, lp, P)),
+  );
+});
+
 test('sakke-wasm: lines of another shape are refused', () => {
   const lines = precomputeLines(P, p, q);
   const bad: MillerLines = { ...lines, addition: Uint8Array.from(lines.addition, (v, i) => (i === 3 ? 1 - v : v)) };
@@ -108,6 +119,14 @@ test('sakke-wasm: the fixed-base table of a point equals the BigInt table', () =
   assert.deepEqual(table.multiplyAffine(q - 1n), { x: B.x, y: p - B.y });
   assert.deepEqual(table.multiplyAffine(1n), B);
   assert.throws(() => table.multiplyAffine(1n << BigInt(Q_BITS)), RangeError);
+  // The decapsulation's TEST = R comparison, done in Jacobian form.
+  const k = 0x1234_5678_9abc_def0_0fed_cba9n;
+  const want = big.multiplyAffine(k);
+  assert.ok(want !== null);
+  assert.equal(table.multiplyEquals(k, want), true);
+  assert.equal(table.multiplyEquals(k + 1n, want), false);
+  assert.equal(table.multiplyEquals(k, { x: want.x, y: p - want.y }), false, 'the negative point');
+  assert.equal(table.multiplyEquals(0n, want), false, 'infinity equals no affine point');
 });
 
 test('sakke-wasm: powers of g from the table in the module equal the BigInt table', () => {
