@@ -51,6 +51,14 @@ interface Registers {
 /** An i32 argument: a constant address, or a parameter / local (plus a constant). */
 type Arg = number | { readonly l: number; readonly plus?: number };
 
+/** A step of a formula: a field function and its arguments (destination first). */
+type Step = readonly [number, ...Arg[]];
+
+/** Emits the calls of a formula, in order. */
+function formula(f: FunctionBody, steps: readonly Step[]): void {
+  for (const [fn, ...args] of steps) call(f, fn, ...args);
+}
+
 function call(f: FunctionBody, fn: number, ...args: Arg[]): void {
   for (const a of args) {
     if (typeof a === 'number') f.i32(a);
@@ -146,30 +154,33 @@ function extend(w: ModuleWriter, code: FieldCode, layout: FieldLayout, regsOut: 
     const Y = { l: 0, plus: size };
     const Z = { l: 0, plus: 2 * size };
     const [D, G, Bt, Al, T1, T2, T3] = r.e as [number, number, number, number, number, number, number];
-    call(f, code.sqr, D, Z);
-    call(f, code.sqr, G, Y);
-    call(f, code.mul, Bt, X, G);
-    call(f, code.sub, T1, X, D);
-    call(f, code.add, T2, X, D);
-    call(f, code.mul, Al, T1, T2);
-    call(f, code.add, T1, Al, Al);
-    call(f, code.add, Al, T1, Al);
-    call(f, code.add, T1, Y, Z);
-    call(f, code.sqr, T1, T1);
-    call(f, code.sub, T1, T1, G);
-    call(f, code.sub, Z, T1, D);
-    call(f, code.sqr, T1, Al);
-    call(f, code.add, T2, Bt, Bt);
-    call(f, code.add, T2, T2, T2);
-    call(f, code.add, T3, T2, T2);
-    call(f, code.sub, X, T1, T3);
-    call(f, code.sub, T1, T2, X);
-    call(f, code.mul, T1, Al, T1);
-    call(f, code.sqr, G, G);
-    call(f, code.add, G, G, G);
-    call(f, code.add, G, G, G);
-    call(f, code.add, G, G, G);
-    call(f, code.sub, Y, T1, G);
+    const { mul, sqr, add, sub } = code;
+    formula(f, [
+      [sqr, D, Z], // δ = Z²
+      [sqr, G, Y], // γ = Y²
+      [mul, Bt, X, G], // β = X·γ
+      [sub, T1, X, D],
+      [add, T2, X, D],
+      [mul, Al, T1, T2],
+      [add, T1, Al, Al],
+      [add, Al, T1, Al], // α = 3(X - δ)(X + δ)
+      [add, T1, Y, Z],
+      [sqr, T1, T1],
+      [sub, T1, T1, G],
+      [sub, Z, T1, D], // Z3 = (Y + Z)² - γ - δ
+      [sqr, T1, Al],
+      [add, T2, Bt, Bt],
+      [add, T2, T2, T2], // 4β
+      [add, T3, T2, T2],
+      [sub, X, T1, T3], // X3 = α² - 8β
+      [sub, T1, T2, X],
+      [mul, T1, Al, T1],
+      [sqr, G, G],
+      [add, G, G, G],
+      [add, G, G, G],
+      [add, G, G, G], // 8γ²
+      [sub, Y, T1, G], // Y3 = α(4β - X3) - 8γ²
+    ]);
   }
   // madd(j, a, neg): J = J ± A for an affine A (x at a, y at a + size), minus when neg != 0:
   // madd-2007-bl. H = 0 (J = ±A) and J at infinity are not handled: they give Z = 0, which
@@ -183,34 +194,39 @@ function extend(w: ModuleWriter, code: FieldCode, layout: FieldLayout, regsOut: 
     const y2 = { l: 1, plus: size };
     const [ZZ, U2, S2, H, HH, I, Jv, Rr, V] = r.e as [number, number, number, number, number, number, number, number, number];
     const [T1, T2] = [r.t1, r.t2];
-    call(f, code.sqr, ZZ, Z);
-    call(f, code.mul, U2, x2, ZZ);
-    call(f, code.mul, S2, Z, ZZ);
-    call(f, code.mul, S2, y2, S2);
+    const { mul, sqr, add, sub } = code;
+    formula(f, [
+      [sqr, ZZ, Z], // Z1Z1
+      [mul, U2, x2, ZZ], // U2 = x2·Z1Z1
+      [mul, S2, Z, ZZ],
+      [mul, S2, y2, S2], // S2 = y2·Z1·Z1Z1
+    ]);
     f.get(2).begin(Op.if);
-    call(f, code.sub, S2, r.zero, S2);
+    call(f, sub, S2, r.zero, S2); // -A
     f.op(Op.end);
-    call(f, code.sub, H, U2, X);
-    call(f, code.sqr, HH, H);
-    call(f, code.add, I, HH, HH);
-    call(f, code.add, I, I, I);
-    call(f, code.mul, Jv, H, I);
-    call(f, code.sub, Rr, S2, Y);
-    call(f, code.add, Rr, Rr, Rr);
-    call(f, code.mul, V, X, I);
-    call(f, code.sqr, T1, Rr);
-    call(f, code.sub, T1, T1, Jv);
-    call(f, code.sub, T1, T1, V);
-    call(f, code.sub, X, T1, V);
-    call(f, code.sub, T1, V, X);
-    call(f, code.mul, T1, Rr, T1);
-    call(f, code.mul, T2, Y, Jv);
-    call(f, code.add, T2, T2, T2);
-    call(f, code.sub, Y, T1, T2);
-    call(f, code.add, T1, Z, H);
-    call(f, code.sqr, T1, T1);
-    call(f, code.sub, T1, T1, ZZ);
-    call(f, code.sub, Z, T1, HH);
+    formula(f, [
+      [sub, H, U2, X], // H = U2 - X1
+      [sqr, HH, H],
+      [add, I, HH, HH],
+      [add, I, I, I], // I = 4·HH
+      [mul, Jv, H, I], // J = H·I
+      [sub, Rr, S2, Y],
+      [add, Rr, Rr, Rr], // r = 2(S2 - Y1)
+      [mul, V, X, I], // V = X1·I
+      [sqr, T1, Rr],
+      [sub, T1, T1, Jv],
+      [sub, T1, T1, V],
+      [sub, X, T1, V], // X3 = r² - J - 2V
+      [sub, T1, V, X],
+      [mul, T1, Rr, T1],
+      [mul, T2, Y, Jv],
+      [add, T2, T2, T2],
+      [sub, Y, T1, T2], // Y3 = r(V - X3) - 2·Y1·J
+      [add, T1, Z, H],
+      [sqr, T1, T1],
+      [sub, T1, T1, ZZ],
+      [sub, Z, T1, HH], // Z3 = (Z1 + H)² - Z1Z1 - HH
+    ]);
   }
   // set(j, a, neg): J = ±A with Z = 1.
   {
@@ -310,6 +326,27 @@ export class SakkeArena {
     new Uint8Array(this.F.memory.buffer, regs.flags, MILLER_FLAGS.length).set(MILLER_FLAGS);
     this.flags = regs.flags;
   }
+}
+
+const blocks = new FinalizationRegistry<{ addr: number; count: number }>((b) =>
+  sakkeArena().F.freeBlock(b.addr, b.count),
+);
+
+/**
+ * Copies `count` field elements into a block of the arena's memory and returns its address; the
+ * block is zeroed and reused once `owner` is garbage collected.
+ */
+export function tableBlock(owner: object, count: number, values: Iterable<bigint>): number {
+  const F = sakkeArena().F;
+  const addr = F.allocBlock(count);
+  let at = addr;
+  for (const v of values) {
+    if (at >= addr + count * F.size) throw new RangeError('more values than the block holds');
+    F.write(at, v);
+    at += F.size;
+  }
+  blocks.register(owner, { addr, count });
+  return addr;
 }
 
 let arena: SakkeArena | undefined;

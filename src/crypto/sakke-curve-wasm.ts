@@ -23,7 +23,7 @@ import {
   type JacobianPoint,
 } from './sakke-curve.js';
 import { naf } from './sakke-pairing.js';
-import { sakkeArena } from './sakke-arena.js';
+import { sakkeArena, tableBlock } from './sakke-arena.js';
 import { SakkeParamSet1 } from './sakke-params.js';
 
 const { p } = SakkeParamSet1;
@@ -76,12 +76,6 @@ export function multiplyWasmJacobian(k: bigint, pt: AffinePoint): JacobianPoint 
   return jacobianAt(j) ?? multiply(k, pt, p);
 }
 
-interface Block {
-  readonly addr: number;
-  readonly count: number;
-}
-const blocks = new FinalizationRegistry<Block>((b) => sakkeArena().F.freeBlock(b.addr, b.count));
-
 /** FixedBaseTable's points in the module's memory; [k]B by mixed additions there. */
 export class WasmFixedBaseTable {
   readonly #base: AffinePoint;
@@ -94,23 +88,19 @@ export class WasmFixedBaseTable {
   constructor(base: AffinePoint, bits: number, w: number) {
     const table = new FixedBaseTable(base, p, bits, w);
     const { windows, perWindow } = table.shape;
-    const F = sakkeArena().F;
-    const count = 2 * windows * perWindow;
-    this.#addr = F.allocBlock(count);
-    let at = this.#addr;
-    for (let i = 0; i < windows; i++) {
-      for (let d = 1; d <= perWindow; d++) {
-        const pt = table.point(i, d);
-        F.write(at, pt.x);
-        F.write(at + F.size, pt.y);
-        at += 2 * F.size;
+    this.#addr = tableBlock(this, 2 * windows * perWindow, (function* () {
+      for (let i = 0; i < windows; i++) {
+        for (let d = 1; d <= perWindow; d++) {
+          const pt = table.point(i, d);
+          yield pt.x;
+          yield pt.y;
+        }
       }
-    }
+    })());
     this.#base = base;
     this.#w = w;
     this.#bits = bits;
     this.#perWindow = perWindow;
-    blocks.register(this, { addr: this.#addr, count });
   }
 
   /** [k]B in affine form (null for infinity), for 0 <= k < 2^bits. */

@@ -7,7 +7,7 @@
  */
 import { invMod, mod } from './fp.js';
 import { Fp2PowTable } from './sakke-gt.js';
-import { sakkeArena } from './sakke-arena.js';
+import { sakkeArena, tableBlock } from './sakke-arena.js';
 import { SakkeParamSet1 } from './sakke-params.js';
 
 const { p } = SakkeParamSet1;
@@ -24,15 +24,10 @@ export class WasmFp2PowTable {
   constructor(g: bigint, bits: number, w: number) {
     const table = new Fp2PowTable(g, p, bits, w);
     const { windows, perWindow } = table.shape;
+    this.#addr = tableBlock(this, windows * perWindow, (function* () {
+      for (let i = 0; i < windows; i++) for (let d = 1; d <= perWindow; d++) yield table.entry(i, d);
+    })());
     const F = sakkeArena().F;
-    this.#addr = F.allocBlock(windows * perWindow);
-    let at = this.#addr;
-    for (let i = 0; i < windows; i++) {
-      for (let d = 1; d <= perWindow; d++) {
-        F.write(at, table.entry(i, d));
-        at += F.size;
-      }
-    }
     this.#v = F.alloc(2);
     this.#w = w;
     this.#bits = bits;
