@@ -239,6 +239,79 @@ function extend(w: ModuleWriter, code: FieldCode, layout: FieldLayout, regsOut: 
     f.op(Op.end);
     call(f, code.add, { l: 0, plus: 2 * size }, r.one, r.zero);
   }
+  // Affine additions of pairs of points with one shared inversion (Montgomery's trick), for
+  // sums of many table points. Points are (x, y) at 2·size apart.
+  //   gather(dst, src, neg): dst = ±src
+  //   pairPrep(pts, count, dens, prefix): den_i = x(pts[2i+1]) - x(pts[2i]), prefix_i = Π den_j≤i
+  //   pairFinish(pts, out, count, dens, prefix, inv): with inv = 1/prefix_(count-1),
+  //     out_i = pts[2i] + pts[2i+1] (chord slopes; equal x is the caller's exception)
+  {
+    const f = w.addFunction('gather', [i32, i32, i32]).body;
+    call(f, code.add, { l: 0 }, { l: 1 }, r.zero);
+    f.get(2).begin(Op.if);
+    call(f, code.sub, { l: 0, plus: size }, r.zero, { l: 1, plus: size });
+    f.op(Op.else);
+    call(f, code.add, { l: 0, plus: size }, { l: 1, plus: size }, r.zero);
+    f.op(Op.end);
+  }
+  {
+    const f = w.addFunction('pairPrep', [i32, i32, i32, i32]).body;
+    const [PT, N, D, PR] = [0, 1, 2, 3];
+    call(f, code.sub, { l: D }, { l: PT, plus: 2 * size }, { l: PT });
+    call(f, code.add, { l: PR }, { l: D }, r.zero);
+    f.get(N).i32(1).op(Op.i32Sub).tee(N).begin(Op.if);
+    f.begin(Op.loop);
+    f.get(PT).i32(4 * size).op(Op.i32Add).set(PT);
+    f.get(D).i32(size).op(Op.i32Add).set(D);
+    f.get(PR).i32(size).op(Op.i32Add).set(PR);
+    call(f, code.sub, { l: D }, { l: PT, plus: 2 * size }, { l: PT });
+    call(f, code.mul, { l: PR }, { l: PR, plus: -size }, { l: D });
+    f.get(N).i32(1).op(Op.i32Sub).tee(N).br(0, true);
+    f.op(Op.end);
+    f.op(Op.end);
+  }
+  {
+    const f = w.addFunction('pairFinish', [i32, i32, i32, i32, i32, i32]).body;
+    const [PT, OUT, N, D, PR, INV] = [0, 1, 2, 3, 4, 5];
+    const L = r.e[0] as number;
+    const [T1, T2] = [r.t1, r.t2];
+    // Start at the last pair: PT, OUT, D, PR point at index count - 1.
+    f.get(N).i32(1).op(Op.i32Sub).set(N);
+    f.get(PT).get(N).i32(4 * size).op(Op.i32Mul).op(Op.i32Add).set(PT);
+    f.get(OUT).get(N).i32(2 * size).op(Op.i32Mul).op(Op.i32Add).set(OUT);
+    f.get(D).get(N).i32(size).op(Op.i32Mul).op(Op.i32Add).set(D);
+    f.get(PR).get(N).i32(size).op(Op.i32Mul).op(Op.i32Add).set(PR);
+    f.begin(Op.loop);
+    // T1 = 1/den_i: inv·prefix_(i-1) (inv itself for i = 0); then inv = inv·den_i.
+    f.get(N).begin(Op.if);
+    call(f, code.mul, T1, { l: INV }, { l: PR, plus: -size });
+    call(f, code.mul, { l: INV }, { l: INV }, { l: D });
+    f.op(Op.else);
+    call(f, code.add, T1, { l: INV }, r.zero);
+    f.op(Op.end);
+    const x1 = { l: PT };
+    const y1 = { l: PT, plus: size };
+    const x2 = { l: PT, plus: 2 * size };
+    const y2 = { l: PT, plus: 3 * size };
+    const x3 = { l: OUT };
+    const y3 = { l: OUT, plus: size };
+    formula(f, [
+      [code.sub, T2, y2, y1],
+      [code.mul, L, T2, T1], // λ = (y2 - y1)/(x2 - x1)
+      [code.sqr, T2, L],
+      [code.sub, T2, T2, x1],
+      [code.sub, x3, T2, x2], // x3 = λ² - x1 - x2
+      [code.sub, T2, x1, x3],
+      [code.mul, T2, L, T2],
+      [code.sub, y3, T2, y1], // y3 = λ(x1 - x3) - y1
+    ]);
+    f.get(PT).i32(4 * size).op(Op.i32Sub).set(PT);
+    f.get(OUT).i32(2 * size).op(Op.i32Sub).set(OUT);
+    f.get(D).i32(size).op(Op.i32Sub).set(D);
+    f.get(PR).i32(size).op(Op.i32Sub).set(PR);
+    f.get(N).i32(1).op(Op.i32Sub).tee(N).i32(0).op(Op.i32LtS).op(Op.i32Eqz).br(0, true);
+    f.op(Op.end);
+  }
   // mulNorm(v, t): v = v·(1 + t·i), for the powers of g (sakke-gt.ts).
   {
     const f = w.addFunction('mulNorm', [i32, i32]).body;
@@ -297,6 +370,9 @@ export interface SakkeLoops {
   madd(j: number, a: number, neg: number): void;
   set(j: number, a: number, neg: number): void;
   mulNorm(v: number, t: number): void;
+  gather(dst: number, src: number, neg: number): void;
+  pairPrep(pts: number, count: number, dens: number, prefix: number): void;
+  pairFinish(pts: number, out: number, count: number, dens: number, prefix: number, inv: number): void;
   miller(v: number, lines: number, xq: number, yi: number, flags: number, steps: number): void;
   miller2(
     v: number,

@@ -19,6 +19,7 @@ import {
   INFINITY,
   multiply,
   signedWindowDigits,
+  sumAffine,
   type AffinePoint,
   type JacobianPoint,
 } from './sakke-curve.js';
@@ -33,6 +34,48 @@ const registers = (): { j: number; plus: number } => {
   const F = sakkeArena().F;
   return (regs ??= { j: F.alloc(3), plus: F.alloc(2) });
 };
+
+/** Below this many points a sum finishes with mixed additions instead of another affine level. */
+const AFFINE_LEVEL_MIN = 24;
+
+let tree: { a: number; b: number; dens: number; prefix: number; inv: number; capacity: number } | undefined;
+
+/**
+ * The sum of points of the module's memory (address, negated?) as a Jacobian point at `j`:
+ * levels of pairwise affine additions with one inversion each (Montgomery's trick; an affine
+ * addition costs six products where a mixed one costs eleven) while many points remain, then
+ * mixed additions. Null on an exception the formulas do not handle (two points with equal x, or
+ * a result at infinity); the caller then takes the exact BigInt path.
+ */
+function sumPoints(j: number, terms: readonly (readonly [number, number])[]): JacobianPoint | null {
+  const arena = sakkeArena();
+  const { F, loops } = arena;
+  const size = F.size;
+  if (tree === undefined || tree.capacity < terms.length) {
+    const capacity = Math.max(terms.length, 160);
+    const half = (capacity >> 1) + 1;
+    tree = { a: F.alloc(2 * capacity), b: F.alloc(2 * capacity), dens: F.alloc(half), prefix: F.alloc(half), inv: F.alloc(), capacity };
+  }
+  const { dens, prefix, inv } = tree;
+  let src = tree.a;
+  let dst = tree.b;
+  terms.forEach(([addr, neg], i) => loops.gather(src + 2 * size * i, addr, neg));
+  let m = terms.length;
+  while (m >= AFFINE_LEVEL_MIN) {
+    const pairs = m >> 1;
+    loops.pairPrep(src, pairs, dens, prefix);
+    const product = F.read(prefix + (pairs - 1) * size);
+    if (product === 0n) return null;
+    F.write(inv, invMod(product, p));
+    loops.pairFinish(src, dst, pairs, dens, prefix, inv);
+    if (m % 2 === 1) loops.gather(dst + 2 * size * pairs, src + 2 * size * (m - 1), 0);
+    [src, dst] = [dst, src];
+    m = pairs + (m % 2);
+  }
+  loops.set(j, src, 0);
+  for (let i = 1; i < m; i++) loops.madd(j, src + 2 * size * i, 0);
+  return jacobianAt(j);
+}
 
 /** The Jacobian point at `j`, or null when Z = 0 (infinity or an exceptional addition). */
 function jacobianAt(j: number): JacobianPoint | null {
@@ -74,6 +117,27 @@ export function multiplyWasmJacobian(k: bigint, pt: AffinePoint): JacobianPoint 
     if (d !== 0) arena.loops.madd(j, plus, d < 0 ? 1 : 0);
   }
   return jacobianAt(j) ?? multiply(k, pt, p);
+}
+
+/**
+ * The sum of affine points (null for infinity) computed in the module as for the tables (see
+ * sumPoints), exact in every case: exceptions go to sakke-curve.ts's sumAffine.
+ */
+export function sumAffineWasm(points: readonly AffinePoint[]): AffinePoint | null {
+  if (points.length === 0) return null;
+  const F = sakkeArena().F;
+  const block = F.allocBlock(2 * points.length);
+  try {
+    points.forEach((pt, i) => {
+      F.write(block + 2 * F.size * i, pt.x);
+      F.write(block + 2 * F.size * i + F.size, pt.y);
+    });
+    const { j } = registers();
+    const sum = sumPoints(j, points.map((_, i) => [block + 2 * F.size * i, 0] as const));
+    return sum === null ? sumAffine(points, p) : affineOf(sum);
+  } finally {
+    F.freeBlock(block, 2 * points.length);
+  }
 }
 
 /** FixedBaseTable's points in the module's memory; [k]B by mixed additions there. */
@@ -121,17 +185,13 @@ export class WasmFixedBaseTable {
   multiply(k: bigint): JacobianPoint {
     const digits = signedWindowDigits(k, this.#w, this.#bits);
     if (digits.length === 0) return INFINITY;
-    const arena = sakkeArena();
     const { j } = registers();
-    const step = 2 * arena.F.size;
-    let first = true;
-    for (const [i, d] of digits) {
-      const at = this.#addr + (i * this.#perWindow + (d > 0 ? d : -d) - 1) * step;
-      if (first) arena.loops.set(j, at, d < 0 ? 1 : 0);
-      else arena.loops.madd(j, at, d < 0 ? 1 : 0);
-      first = false;
-    }
-    // Z = 0: infinity, or an exceptional addition; the BigInt path is exact for both.
-    return jacobianAt(j) ?? multiply(k, this.#base, p);
+    const step = 2 * sakkeArena().F.size;
+    const terms = digits.map(
+      ([i, d]) => [this.#addr + (i * this.#perWindow + (d > 0 ? d : -d) - 1) * step, d < 0 ? 1 : 0] as const,
+    );
+    const sum = sumPoints(j, terms);
+    // Infinity, or an exceptional addition: the BigInt path is exact for both.
+    return sum ?? multiply(k, this.#base, p);
   }
 }

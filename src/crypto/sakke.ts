@@ -67,16 +67,17 @@ export const SAKKE_SSV_LENGTH = N_BYTES;
 // values only, and are a pure function of the frozen parameters).
 const Q_BITS = q.toString(2).length;
 let baseTable: FixedBaseTable | undefined;
-let kmsTable: FixedBaseTable | undefined;
+let kmsTable: WasmFixedBaseTable | undefined;
 let baseLines: MillerLines | undefined;
 let gTable: WasmFp2PowTable | undefined;
 /** [k]P for clients (encapsulation, identity points): 8-bit windows, ~16k points, ~0.5 s to build. */
 const pTable = (): FixedBaseTable => (baseTable ??= new FixedBaseTable(BASE, p, Q_BITS, 8));
 /**
- * [k]P for the KMS (master key, RSK extraction): 10-bit windows, 103 additions per product, about
- * 53k points (~20 MB) built once per process in ~1.5 s. Only KMS-side functions use it.
+ * [k]P for the KMS (master key, RSK extraction): 10-bit windows, 103 table points per product,
+ * about 53k points (17 MB of the WebAssembly module's memory) built once per process. Only
+ * KMS-side functions use it.
  */
-const kmsPTable = (): FixedBaseTable => (kmsTable ??= new FixedBaseTable(BASE, p, Q_BITS, 10));
+const kmsPTable = (): WasmFixedBaseTable => (kmsTable ??= new WasmFixedBaseTable(BASE, Q_BITS, 10));
 const pLines = (): MillerLines => (baseLines ??= precomputeLines(BASE, p, q));
 const gPow = (): WasmFp2PowTable => (gTable ??= new WasmFp2PowTable(SakkeParamSet1.g, Q_BITS, 8));
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { SakkeParamSet1 } from '../../src/crypto/sakke-params.js';
 import { SAKKE_BASE_POINT } from '../../src/crypto/sakke.js';
-import { FixedBaseTable, multiply, toAffine, type AffinePoint } from '../../src/crypto/sakke-curve.js';
+import { FixedBaseTable, multiply, sumAffine, toAffine, type AffinePoint } from '../../src/crypto/sakke-curve.js';
 import {
   finalExponentiation,
   millerValue,
@@ -19,7 +19,7 @@ import {
   type MillerLines,
 } from '../../src/crypto/sakke-pairing.js';
 import { millerValueProductWasm, millerValueWasm } from '../../src/crypto/sakke-pairing-wasm.js';
-import { multiplyWasm, WasmFixedBaseTable } from '../../src/crypto/sakke-curve-wasm.js';
+import { multiplyWasm, sumAffineWasm, WasmFixedBaseTable } from '../../src/crypto/sakke-curve-wasm.js';
 import { Fp2PowTable } from '../../src/crypto/sakke-gt.js';
 import { WasmFp2PowTable } from '../../src/crypto/sakke-gt-wasm.js';
 
@@ -102,6 +102,25 @@ test('sakke-wasm: [k]Q for points off the order-q subgroup goes through the exac
   assert.equal(multiplyWasm(2n, T), null);
   assert.deepEqual(multiplyWasm(3n, T), T);
   assert.deepEqual(multiplyWasm(5n, T), toAffine(multiply(5n, T, p), p));
+});
+
+test('sakke-wasm: sums of points (affine levels, then mixed additions) equal sumAffine, exceptions included', () => {
+  const pool = [1n, 2n, 3n, 5n, 0xdeadn, q - 1n, q - 2n].map(mulP);
+  const neg = (a: AffinePoint): AffinePoint => ({ x: a.x, y: p - a.y });
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(pool.length - 1), fc.boolean()), { maxLength: 120 }), (spec) => {
+      const pts = spec.map(([i, n]) => (n ? neg(pool[i] as AffinePoint) : (pool[i] as AffinePoint)));
+      assert.deepEqual(sumAffineWasm(pts), sumAffine(pts, p));
+    }),
+    { numRuns: 60 },
+  );
+  const A = pool[4] as AffinePoint;
+  const many = Array.from({ length: 50 }, (_, i) => mulP(BigInt(i + 7) * 0x1234567n));
+  // Equal and opposite points paired in the first affine level; a sum that cancels entirely.
+  assert.deepEqual(sumAffineWasm([A, A, ...many]), sumAffine([A, A, ...many], p));
+  assert.deepEqual(sumAffineWasm([A, neg(A), ...many]), sumAffine([A, neg(A), ...many], p));
+  assert.equal(sumAffineWasm([...many, ...many.map(neg)]), null);
+  assert.equal(sumAffineWasm([]), null);
 });
 
 test('sakke-wasm: the fixed-base table of a point equals the BigInt table', () => {
