@@ -13,11 +13,11 @@
  * Elements of the order-q subgroup of F_p^2 are written in PF_p form (RFC 6508 §2.1): a + b·i
  * is represented by the integer b/a mod p; g and g^r are in that form.
  *
- * Speed: the pairing's Miller loops, the RSK check's [b]K_b, the fixed-base tables of a cached
- * peer's and the holder's own I_b, and g^r run in a WebAssembly field generated for p
- * (fp-wasm.ts, sakke-arena.ts: Montgomery products with lazy reduction, whole Miller loops in
- * the module); the KMS side (z, RSK extraction) and one-off [k]P use BigInt tables (fp.ts,
- * sakke-curve.ts). The RSK's Miller lines are precomputed once per key (prepareRsk), so a
+ * Speed: the pairing's Miller loops, the RSK check's [b]K_b, the fixed-base tables of P on the
+ * KMS side (RSK extraction, Z) and of a cached peer's and the holder's own I_b, and g^r run in a
+ * WebAssembly field generated for p (fp-wasm.ts, sakke-arena.ts: Montgomery products with lazy
+ * reduction, whole Miller loops in the module); identity points [b]P + Z and encapsulation to a
+ * new peer use BigInt tables (fp.ts, sakke-curve.ts). The RSK's Miller lines are precomputed once per key (prepareRsk), so a
  * decapsulation is one line evaluation per step; an RSK check is the product <P, [b]K_b>·<Z, K_b>
  * over the precomputed lines of P and Z.
  *
