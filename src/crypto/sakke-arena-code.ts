@@ -156,7 +156,7 @@ export function emitMillerFunctions(w: ModuleWriter, code: FieldCode, size: numb
   }
 }
 
-/** Emits the point functions: dbl, madd, set, gather, pairPrep, pairFinish. */
+/** Emits the point functions: dbl, madd, gather, set, pairPrep, pairFinish. */
 export function emitPointFunctions(w: ModuleWriter, code: FieldCode, size: number, r: Registers): void {
   const i32 = ValType.i32;
   // dbl(j): J = [2]J in Jacobian coordinates on y^2 = x^3 - 3x (a = -3: dbl-2001-b, Bernstein-
@@ -241,31 +241,27 @@ export function emitPointFunctions(w: ModuleWriter, code: FieldCode, size: numbe
       [sub, Z, T1, HH], // Z3 = (Z1 + H)² - Z1Z1 - HH
     ]);
   }
-  // set(j, a, neg): J = ±A with Z = 1.
-  {
-    const f = w.addFunction('set', [i32, i32, i32]).body;
-    call(f, code.add, { l: 0 }, { l: 1 }, r.zero);
-    f.get(2).begin(Op.if);
-    call(f, code.sub, { l: 0, plus: size }, r.zero, { l: 1, plus: size });
-    f.op(Op.else);
-    call(f, code.add, { l: 0, plus: size }, { l: 1, plus: size }, r.zero);
-    f.op(Op.end);
-    call(f, code.add, { l: 0, plus: 2 * size }, r.one, r.zero);
-  }
   // Affine additions of pairs of points with one shared inversion (Montgomery's trick), for
   // sums of many table points. Points are (x, y) at 2·size apart.
   //   gather(dst, src, neg): dst = ±src
   //   pairPrep(pts, count, dens, prefix): den_i = x(pts[2i+1]) - x(pts[2i]), prefix_i = Π den_j≤i
   //   pairFinish(pts, out, count, dens, prefix, inv): with inv = 1/prefix_(count-1),
   //     out_i = pts[2i] + pts[2i+1] (chord slopes; equal x is the caller's exception)
+  const gather = w.addFunction('gather', [i32, i32, i32]);
   {
-    const f = w.addFunction('gather', [i32, i32, i32]).body;
+    const f = gather.body;
     call(f, code.add, { l: 0 }, { l: 1 }, r.zero);
     f.get(2).begin(Op.if);
     call(f, code.sub, { l: 0, plus: size }, r.zero, { l: 1, plus: size });
     f.op(Op.else);
     call(f, code.add, { l: 0, plus: size }, { l: 1, plus: size }, r.zero);
     f.op(Op.end);
+  }
+  // set(j, a, neg): J = ±A with Z = 1.
+  {
+    const f = w.addFunction('set', [i32, i32, i32]).body;
+    call(f, gather.index, { l: 0 }, { l: 1 }, { l: 2 });
+    call(f, code.add, { l: 0, plus: 2 * size }, r.one, r.zero);
   }
   {
     const f = w.addFunction('pairPrep', [i32, i32, i32, i32]).body;
