@@ -9,7 +9,7 @@ import { Op, SimdOp, ValType, type FunctionBody } from './wasm-emitter.js';
 export const BITS = 28;
 /** 2^28 - 1. */
 export const MASK = (1n << BigInt(BITS)) - 1n;
-/** Zero octets kept before and after every element, for the vector loads of emitProductSimd. */
+/** Zero octets kept before and after every element, for the vector loads of the products. */
 export const PAD_BYTES = 16;
 
 export function limbsOf(x: bigint, n: number): bigint[] {
@@ -133,7 +133,14 @@ export function emitProduct(f: FunctionBody, n: number, square: boolean): void {
  * Emits r = T·R^-1 mod p (Montgomery reduction) for a wide T given as 2n signed limbs of any
  * moderate size (|T_k| < 2^34), whose value lies in [0, p·R): then r < 2p. Params r, T.
  */
-export function emitRedc(f: FunctionBody, n: number, pl: readonly bigint[], pinv: bigint, pAddr: number): void {
+export function emitRedc(
+  f: FunctionBody,
+  n: number,
+  pl: readonly bigint[],
+  pinv: bigint,
+  pAddr: number,
+  mSplats: number,
+): void {
   const R = 0;
   const T = 1;
   const m: number[] = [];
@@ -149,37 +156,126 @@ export function emitRedc(f: FunctionBody, n: number, pl: readonly bigint[], pinv
     f.get(acc).op(Op.i64Add).tee(acc).i64(pinv).op(Op.i64Mul).i64(MASK).op(Op.i64And).set(m[k] as number);
     f.get(acc).get(m[k] as number).i64(pl[0] as bigint).op(Op.i64Mul).op(Op.i64Add);
     f.i64(BITS).op(Op.i64ShrS).set(acc);
+    f.i32(0).get(m[k] as number).op(Op.i32WrapI64).simd(SimdOp.i32x4Splat).simdMem(SimdOp.v128Store, mSplats + 16 * k);
   }
-  // Columns n .. 2n-2 hold sums of m_i·p_(k-i) with every m_i known: vectors, in blocks of four
-  // columns, a splat of m_i times four limbs of p per load (p sits at pAddr, zeros after it).
-  const splat: number[] = [];
+  // Columns n .. 2n-2 hold sums of m_i·p_(k-i) with every m_i known: vector sums in blocks of
+  // four columns (p sits at pAddr, zeros after it; the splats of the m_i at mSplats), as a loop
+  // (see blockSums).
+  const lo = f.local(ValType.v128);
+  const hi = f.local(ValType.v128);
+  const out = f.local(ValType.i32);
+  const tin = f.local(ValType.i32);
+  f.get(R).set(out).get(T).i32(4 * n).op(Op.i32Add).set(tin);
+  blockSums(f, n, n, 2 * n - 2, mSplats, { addr: pAddr }, lo, hi, (cols) => {
+    for (let c = 0; c < cols; c++) {
+      f.get(out).get(tin).load32(4 * c, true).get(c < 2 ? lo : hi).lane64((c % 2) as 0 | 1).op(Op.i64Add);
+      f.get(acc).op(Op.i64Add).tee(acc).i64(MASK).op(Op.i64And).store32(4 * c);
+      f.get(acc).i64(BITS).op(Op.i64ShrS).set(acc);
+    }
+    f.get(out).i32(4 * cols).op(Op.i32Add).set(out);
+    f.get(tin).i32(4 * cols).op(Op.i32Add).set(tin);
+  });
+  f.get(R).get(acc).get(T).load32(4 * (2 * n - 1), true).op(Op.i64Add).store32(4 * (n - 1));
+}
+
+/**
+ * Emits, for the output columns kFirst..kLast in blocks of four, lo/hi = the column sums of
+ * Σ_i splat_i × data[k0 - i .. k0 - i + 3] over the i that reach the block (i in
+ * [max(0, k0 - n + 1), min(n - 1, k0 + 3)]), then `block(cols)` to use them; full blocks run as
+ * a loop, the last partial one unrolled. The splats are n vectors at `splats`; the data is n
+ * limbs with zero padding around them, at a constant address or a local's.
+ */
+export function blockSums(
+  f: FunctionBody,
+  n: number,
+  kFirst: number,
+  kLast: number,
+  splats: number,
+  data: { readonly addr: number } | { readonly local: number },
+  lo: number,
+  hi: number,
+  block: (cols: number) => void,
+): void {
+  const i32 = ValType.i32;
+  const [k0, i, sp, dp, cnt] = [f.local(i32), f.local(i32), f.local(i32), f.local(i32), f.local(i32)];
+  const av = f.local(ValType.v128);
+  const dv = f.local(ValType.v128);
+  const base = (): void => {
+    if ('addr' in data) f.i32(data.addr);
+    else f.get(data.local);
+  };
+  const full = Math.floor((kLast - kFirst + 1) / 4);
+  if (full > 0) {
+    f.i32(kFirst).set(k0);
+    f.begin(Op.loop);
+    // i = max(0, k0 - n + 1); cnt = min(n - 1, k0 + 3) - i + 1
+    f.get(k0).i32(n - 1).op(Op.i32Sub).i32(0).get(k0).i32(n - 1).op(Op.i32GtU).op(Op.select).set(i);
+    f.get(k0).i32(3).op(Op.i32Add).i32(n - 1).get(k0).i32(3).op(Op.i32Add).i32(n - 1).op(Op.i32LtS).op(Op.select);
+    f.get(i).op(Op.i32Sub).i32(1).op(Op.i32Add).set(cnt);
+    f.get(i).i32(16).op(Op.i32Mul).i32(splats).op(Op.i32Add).set(sp);
+    base();
+    f.get(k0).get(i).op(Op.i32Sub).i32(4).op(Op.i32Mul).op(Op.i32Add).set(dp);
+    f.i64(0).simd(SimdOp.i64x2Splat).tee(lo).set(hi);
+    f.begin(Op.loop);
+    f.get(dp).simdMem(SimdOp.v128Load, 0).set(dv);
+    f.get(sp).simdMem(SimdOp.v128Load, 0).set(av);
+    f.get(av).get(dv).simd(SimdOp.i64x2ExtmulLowI32x4U).get(lo).simd(SimdOp.i64x2Add).set(lo);
+    f.get(av).get(dv).simd(SimdOp.i64x2ExtmulHighI32x4U).get(hi).simd(SimdOp.i64x2Add).set(hi);
+    f.get(sp).i32(16).op(Op.i32Add).set(sp);
+    f.get(dp).i32(4).op(Op.i32Sub).set(dp);
+    f.get(cnt).i32(1).op(Op.i32Sub).tee(cnt).br(0, true);
+    f.op(Op.end);
+    block(4);
+    f.get(k0).i32(4).op(Op.i32Add).tee(k0).i32(kFirst + 4 * full).op(Op.i32LtS).br(0, true);
+    f.op(Op.end);
+  }
+  for (let k = kFirst + 4 * full; k <= kLast; k += 4) {
+    const first = Math.max(0, k - n + 1);
+    const last = Math.min(n - 1, k + 3);
+    for (let j = first; j <= last; j++) {
+      base();
+      f.i32(4 * (k - j)).op(Op.i32Add).simdMem(SimdOp.v128Load, 0).set(dv);
+      f.i32(0).simdMem(SimdOp.v128Load, splats + 16 * j).set(av);
+      f.get(av).get(dv).simd(SimdOp.i64x2ExtmulLowI32x4U);
+      if (j > first) f.get(lo).simd(SimdOp.i64x2Add);
+      f.set(lo);
+      f.get(av).get(dv).simd(SimdOp.i64x2ExtmulHighI32x4U);
+      if (j > first) f.get(hi).simd(SimdOp.i64x2Add);
+      f.set(hi);
+    }
+    block(Math.min(4, kLast - k + 1));
+  }
+}
+
+/**
+ * Emits T = a·b as 2n normalised limbs with 128-bit vectors (params T, a, b): output columns in
+ * blocks of four, two i64x2 accumulators per block, each term a splat of a_i times the four limbs
+ * b_(k-i) .. b_(k-i+3) read in one load (i64x2.extmul_low / _high: two 32x32 -> 64-bit products
+ * each). Reads up to 3 words beyond both ends of b: elements carry zero padding. As loops (see
+ * blockSums): about 1 KB of code where the unrolled form took 23 KB, so the product and the
+ * reduction stay in the instruction cache together (measured: a Montgomery product 0.68-0.70 µs
+ * against 0.79-0.83 unrolled, though the product alone is 0.32 against 0.28). The splats of a go
+ * to `splats`.
+ */
+export function emitProductSimdLoop(f: FunctionBody, n: number, splats: number): void {
+  const [T, A, B] = [0, 1, 2];
   for (let i = 0; i < n; i++) {
-    const v = f.local(ValType.v128);
-    f.get(m[i] as number).op(Op.i32WrapI64).simd(SimdOp.i32x4Splat).set(v);
-    splat.push(v);
+    f.i32(0).get(A).load32(4 * i).op(Op.i32WrapI64).simd(SimdOp.i32x4Splat).simdMem(SimdOp.v128Store, splats + 16 * i);
   }
   const lo = f.local(ValType.v128);
   const hi = f.local(ValType.v128);
-  const pv = f.local(ValType.v128);
-  for (let k0 = n; k0 <= 2 * n - 2; k0 += 4) {
-    const first = k0 - n + 1;
-    for (let i = first; i <= n - 1; i++) {
-      f.i32(0).simdMem(SimdOp.v128Load, pAddr + 4 * (k0 - i)).set(pv);
-      f.get(splat[i] as number).get(pv).simd(SimdOp.i64x2ExtmulLowI32x4U);
-      if (i > first) f.get(lo).simd(SimdOp.i64x2Add);
-      f.set(lo);
-      f.get(splat[i] as number).get(pv).simd(SimdOp.i64x2ExtmulHighI32x4U);
-      if (i > first) f.get(hi).simd(SimdOp.i64x2Add);
-      f.set(hi);
+  const acc = f.local(ValType.i64);
+  const out = f.local(ValType.i32);
+  f.i64(0).set(acc).get(T).set(out);
+  blockSums(f, n, 0, 2 * n - 2, splats, { local: B }, lo, hi, (cols) => {
+    for (let c = 0; c < cols; c++) {
+      f.get(out).get(acc).get(c < 2 ? lo : hi).lane64((c % 2) as 0 | 1).op(Op.i64Add);
+      f.tee(acc).i64(MASK).op(Op.i64And).store32(4 * c);
+      f.get(acc).i64(BITS).op(Op.i64ShrU).set(acc);
     }
-    for (let c = 0; c < 4 && k0 + c <= 2 * n - 2; c++) {
-      const k = k0 + c;
-      f.get(R).get(T).load32(4 * k, true).get(c < 2 ? lo : hi).lane64((c % 2) as 0 | 1).op(Op.i64Add);
-      f.get(acc).op(Op.i64Add).tee(acc).i64(MASK).op(Op.i64And).store32(4 * (k - n));
-      f.get(acc).i64(BITS).op(Op.i64ShrS).set(acc);
-    }
-  }
-  f.get(R).get(acc).get(T).load32(4 * (2 * n - 1), true).op(Op.i64Add).store32(4 * (n - 1));
+    f.get(out).i32(4 * cols).op(Op.i32Add).set(out);
+  });
+  f.get(T).get(acc).store32(4 * (2 * n - 1));
 }
 
 /** Emits T = A ± B (+ offset) limb by limb over 2n limbs, no carries. Params T, A, B. */
@@ -235,48 +331,3 @@ export function emitAddSub(f: FunctionBody, n: number, p2: readonly bigint[], su
   }
 }
 
-/**
- * Emits T = a·b as 2n normalised limbs with 128-bit vectors (params T, a, b): output columns
- * in blocks of four, two i64x2 accumulators per block, each term a splat of a_i times the four
- * limbs b_(k-i) .. b_(k-i+3) read in one load (i64x2.extmul_low / _high: two 32x32 -> 64-bit
- * products each). Reads up to 3 words beyond both ends of b: elements carry zero padding.
- */
-export function emitProductSimd(f: FunctionBody, n: number): void {
-  const T = 0;
-  const A = 1;
-  const B = 2;
-  const splat: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = f.local(ValType.v128);
-    f.get(A).load32(4 * i).op(Op.i32WrapI64).simd(SimdOp.i32x4Splat).set(v);
-    splat.push(v);
-  }
-  // b - 16, so that the loads of b_(k-i) for k - i >= -3 have non-negative offsets.
-  const bm = f.local(ValType.i32);
-  f.get(B).i32(-PAD_BYTES).op(Op.i32Add).set(bm);
-  const bv = f.local(ValType.v128);
-  const lo = f.local(ValType.v128);
-  const hi = f.local(ValType.v128);
-  const acc = f.local(ValType.i64);
-  f.i64(0).set(acc);
-  const lastCol = 2 * n - 2;
-  for (let k = 0; k <= lastCol; k += 4) {
-    const first = Math.max(0, k - n + 1);
-    const last = Math.min(n - 1, k + 3);
-    for (let i = first; i <= last; i++) {
-      f.get(bm).simdMem(SimdOp.v128Load, PAD_BYTES + 4 * (k - i)).set(bv);
-      f.get(splat[i] as number).get(bv).simd(SimdOp.i64x2ExtmulLowI32x4U);
-      if (i > first) f.get(lo).simd(SimdOp.i64x2Add);
-      f.set(lo);
-      f.get(splat[i] as number).get(bv).simd(SimdOp.i64x2ExtmulHighI32x4U);
-      if (i > first) f.get(hi).simd(SimdOp.i64x2Add);
-      f.set(hi);
-    }
-    for (let c = 0; c < 4 && k + c <= lastCol; c++) {
-      f.get(T).get(acc).get(c < 2 ? lo : hi).lane64((c % 2) as 0 | 1).op(Op.i64Add);
-      f.tee(acc).i64(MASK).op(Op.i64And).store32(4 * (k + c));
-      f.get(acc).i64(BITS).op(Op.i64ShrU).set(acc);
-    }
-  }
-  f.get(T).get(acc).store32(4 * (2 * n - 1));
-}

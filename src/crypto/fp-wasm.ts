@@ -4,11 +4,12 @@
  * column of up to 64 products of limbs (< 2^56 each) sums in one i64 without carry handling.
  *
  *   mulWide  a·b as 2n limbs: 128-bit vectors, i64x2.extmul of 32-bit lanes, output columns in
- *            blocks of four (two products per instruction)
+ *            blocks of four (two products per instruction), as compact loops
  *   sqrWide  a² as 2n limbs: scalar, one level of Karatsuba on column sums
  *   redc     T·R^-1 mod p (Montgomery reduction, product scanning: Koç, Acar, Kaliski,
  *            "Analyzing and Comparing Montgomery Multiplication Algorithms", IEEE Micro 1996);
  *            columns 0..n-1 choose the m_i in scalar code, columns n..2n-2 are vector sums
+ *            (loops, like mulWide)
  *   mul, sqr mulWide / sqrWide then redc;   add, sub  mod 2p;   addWide, subWide  on 2n limbs
  *
  * Splitting products from reductions lets callers reduce a sum of products once (lazy
@@ -40,7 +41,7 @@ import {
   PAD_BYTES,
   emitAddSub,
   emitProduct,
-  emitProductSimd,
+  emitProductSimdLoop,
   emitRedc,
   emitWideAddSub,
   limbsOf,
@@ -153,14 +154,17 @@ export class WasmField {
     const i32 = ValType.i32;
     // A wide scratch value right after the leading padding, for mul and sqr.
     const scratch = PAD_BYTES;
-    const mulWide = w.addFunction('mulWide', [i32, i32, i32]);
-    emitProductSimd(mulWide.body, n);
-    const sqrWide = w.addFunction('sqrWide', [i32, i32]);
-    emitProduct(sqrWide.body, n, true);
     // p's limbs with zeros after them, for the vector part of redc.
     const pAddr = scratch + this.wideSize + PAD_BYTES;
+    // Splats of a mulWide operand and of redc's m_i, after p.
+    const splats = Math.ceil((pAddr + 4 * n + PAD_BYTES) / 16) * 16;
+    const mSplats = splats + 16 * n;
+    const mulWide = w.addFunction('mulWide', [i32, i32, i32]);
+    emitProductSimdLoop(mulWide.body, n, splats);
+    const sqrWide = w.addFunction('sqrWide', [i32, i32]);
+    emitProduct(sqrWide.body, n, true);
     const redc = w.addFunction('redc', [i32, i32]);
-    emitRedc(redc.body, n, pl, pinv, pAddr);
+    emitRedc(redc.body, n, pl, pinv, pAddr, mSplats);
     const mul = w.addFunction('mul', [i32, i32, i32]);
     mul.body.i32(scratch).get(1).get(2).call(mulWide.index).get(0).i32(scratch).call(redc.index);
     const sqr = w.addFunction('sqr', [i32, i32]);
@@ -173,7 +177,7 @@ export class WasmField {
     emitWideAddSub(addWide.body, n, undefined);
     const subWide = w.addFunction('subWide', [i32, i32, i32]);
     emitWideAddSub(subWide.body, n, limbsOf(4n * p * p, 2 * n));
-    let next = Math.ceil((pAddr + 4 * n) / 16) * 16 + PAD_BYTES;
+    let next = mSplats + 16 * n + PAD_BYTES;
     const layout: FieldLayout = {
       size: this.size,
       wideSize: this.wideSize,
