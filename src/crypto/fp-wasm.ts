@@ -143,7 +143,9 @@ export class WasmField {
     this.p = p;
     this.n = n;
     this.size = Math.ceil((4 * n + PAD_BYTES) / 16) * 16;
-    this.wideSize = Math.ceil((8 * n) / 16) * 16;
+    // Wide values keep PAD_BYTES of zeros after them too: an element allocated next may be read
+    // from 12 octets before its first limb by the vector products.
+    this.wideSize = Math.ceil((8 * n + PAD_BYTES) / 16) * 16;
     const rBits = BigInt(BITS * n);
     this.#r = mod(1n << rBits, p);
     this.#rInv = invMod(this.#r, p);

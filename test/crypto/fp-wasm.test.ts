@@ -113,6 +113,23 @@ for (const [name, p] of Object.entries(PRIMES)) {
   });
 }
 
+test('fp-wasm: an element allocated right after a full wide value multiplies correctly (padding)', () => {
+  const p = PRIMES['sakke-p'] as bigint;
+  const F = new WasmField(p);
+  const w = F.allocWide();
+  const [a, b, r] = [F.alloc(), F.alloc(), F.alloc()];
+  // Fill the wide value's 2n words with ones, as a product's top words may be.
+  new Int32Array(F.memory.buffer, w, 2 * F.n).fill(0x0fffffff);
+  const x = p - 3n;
+  const y = p / 7n;
+  F.write(a, x);
+  F.write(b, y);
+  F.fn.mul(r, b, a);
+  assert.equal(F.read(r), (x * y) % p);
+  F.fn.mul(r, a, b);
+  assert.equal(F.read(r), (x * y) % p);
+});
+
 test('fp-wasm: rejects an even modulus and one too large for the generator', () => {
   assert.throws(() => new WasmField(2n ** 127n), RangeError);
   assert.throws(() => new WasmField(2n ** 1800n + 1n), RangeError);
