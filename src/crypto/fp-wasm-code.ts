@@ -166,7 +166,7 @@ export function emitRedc(
   const out = f.local(ValType.i32);
   const tin = f.local(ValType.i32);
   f.get(R).set(out).get(T).i32(4 * n).op(Op.i32Add).set(tin);
-  blockSums(f, n, n, 2 * n - 2, mSplats, { addr: pAddr }, lo, hi, (cols) => {
+  blockSums(f, n, n, 2 * n - 2, [{ splats: { addr: mSplats }, data: { addr: pAddr } }], lo, hi, (cols) => {
     for (let c = 0; c < cols; c++) {
       f.get(out).get(tin).load32(4 * c, true).get(c < 2 ? lo : hi).lane64((c % 2) as 0 | 1).op(Op.i64Add);
       f.get(acc).op(Op.i64Add).tee(acc).i64(MASK).op(Op.i64And).store32(4 * c);
@@ -178,31 +178,50 @@ export function emitRedc(
   f.get(R).get(acc).get(T).load32(4 * (2 * n - 1), true).op(Op.i64Add).store32(4 * (n - 1));
 }
 
+/** A constant address, or a parameter / local holding one. */
+export type Address = { readonly addr: number } | { readonly local: number };
+/** One product in blockSums: n splats (16 octets each) times n padded limbs. */
+export interface BlockTerm {
+  readonly splats: Address;
+  readonly data: Address;
+}
+
 /**
  * Emits, for the output columns kFirst..kLast in blocks of four, lo/hi = the column sums of
  * Σ_i splat_i × data[k0 - i .. k0 - i + 3] over the i that reach the block (i in
- * [max(0, k0 - n + 1), min(n - 1, k0 + 3)]), then `block(cols)` to use them; full blocks run as
- * a loop, the last partial one unrolled. The splats are n vectors at `splats`; the data is n
- * limbs with zero padding around them, at a constant address or a local's.
+ * [max(0, k0 - n + 1), min(n - 1, k0 + 3)]), for every term (their sums add up: up to 2n·2^56
+ * per column for two terms), then `block(cols)` to use them; full blocks run as a loop, the last
+ * partial one unrolled. A term's splats are n vectors; its data n limbs with zero padding around.
  */
 export function blockSums(
   f: FunctionBody,
   n: number,
   kFirst: number,
   kLast: number,
-  splats: number,
-  data: { readonly addr: number } | { readonly local: number },
+  terms: readonly BlockTerm[],
   lo: number,
   hi: number,
   block: (cols: number) => void,
 ): void {
   const i32 = ValType.i32;
-  const [k0, i, sp, dp, cnt] = [f.local(i32), f.local(i32), f.local(i32), f.local(i32), f.local(i32)];
-  const av = f.local(ValType.v128);
-  const dv = f.local(ValType.v128);
-  const base = (): void => {
-    if ('addr' in data) f.i32(data.addr);
-    else f.get(data.local);
+  const [k0, i, cnt] = [f.local(i32), f.local(i32), f.local(i32)];
+  const t = terms.map(() => ({
+    sp: f.local(i32),
+    dp: f.local(i32),
+    av: f.local(ValType.v128),
+    dv: f.local(ValType.v128),
+  }));
+  const base = (a: Address): void => {
+    if ('addr' in a) f.i32(a.addr);
+    else f.get(a.local);
+  };
+  const accumulate = (first: boolean, av: number, dv: number): void => {
+    f.get(av).get(dv).simd(SimdOp.i64x2ExtmulLowI32x4U);
+    if (!first) f.get(lo).simd(SimdOp.i64x2Add);
+    f.set(lo);
+    f.get(av).get(dv).simd(SimdOp.i64x2ExtmulHighI32x4U);
+    if (!first) f.get(hi).simd(SimdOp.i64x2Add);
+    f.set(hi);
   };
   const full = Math.floor((kLast - kFirst + 1) / 4);
   if (full > 0) {
@@ -212,17 +231,23 @@ export function blockSums(
     f.get(k0).i32(n - 1).op(Op.i32Sub).i32(0).get(k0).i32(n - 1).op(Op.i32GtU).op(Op.select).set(i);
     f.get(k0).i32(3).op(Op.i32Add).i32(n - 1).get(k0).i32(3).op(Op.i32Add).i32(n - 1).op(Op.i32LtS).op(Op.select);
     f.get(i).op(Op.i32Sub).i32(1).op(Op.i32Add).set(cnt);
-    f.get(i).i32(16).op(Op.i32Mul).i32(splats).op(Op.i32Add).set(sp);
-    base();
-    f.get(k0).get(i).op(Op.i32Sub).i32(4).op(Op.i32Mul).op(Op.i32Add).set(dp);
+    terms.forEach((term, x) => {
+      const { sp, dp } = t[x] as (typeof t)[number];
+      base(term.splats);
+      f.get(i).i32(16).op(Op.i32Mul).op(Op.i32Add).set(sp);
+      base(term.data);
+      f.get(k0).get(i).op(Op.i32Sub).i32(4).op(Op.i32Mul).op(Op.i32Add).set(dp);
+    });
     f.i64(0).simd(SimdOp.i64x2Splat).tee(lo).set(hi);
     f.begin(Op.loop);
-    f.get(dp).simdMem(SimdOp.v128Load, 0).set(dv);
-    f.get(sp).simdMem(SimdOp.v128Load, 0).set(av);
-    f.get(av).get(dv).simd(SimdOp.i64x2ExtmulLowI32x4U).get(lo).simd(SimdOp.i64x2Add).set(lo);
-    f.get(av).get(dv).simd(SimdOp.i64x2ExtmulHighI32x4U).get(hi).simd(SimdOp.i64x2Add).set(hi);
-    f.get(sp).i32(16).op(Op.i32Add).set(sp);
-    f.get(dp).i32(4).op(Op.i32Sub).set(dp);
+    for (const { sp, dp, av, dv } of t) {
+      f.get(dp).simdMem(SimdOp.v128Load, 0).set(dv);
+      f.get(sp).simdMem(SimdOp.v128Load, 0).set(av);
+      f.get(av).get(dv).simd(SimdOp.i64x2ExtmulLowI32x4U).get(lo).simd(SimdOp.i64x2Add).set(lo);
+      f.get(av).get(dv).simd(SimdOp.i64x2ExtmulHighI32x4U).get(hi).simd(SimdOp.i64x2Add).set(hi);
+      f.get(sp).i32(16).op(Op.i32Add).set(sp);
+      f.get(dp).i32(4).op(Op.i32Sub).set(dp);
+    }
     f.get(cnt).i32(1).op(Op.i32Sub).tee(cnt).br(0, true);
     f.op(Op.end);
     block(4);
@@ -232,16 +257,17 @@ export function blockSums(
   for (let k = kFirst + 4 * full; k <= kLast; k += 4) {
     const first = Math.max(0, k - n + 1);
     const last = Math.min(n - 1, k + 3);
+    let initial = true;
     for (let j = first; j <= last; j++) {
-      base();
-      f.i32(4 * (k - j)).op(Op.i32Add).simdMem(SimdOp.v128Load, 0).set(dv);
-      f.i32(0).simdMem(SimdOp.v128Load, splats + 16 * j).set(av);
-      f.get(av).get(dv).simd(SimdOp.i64x2ExtmulLowI32x4U);
-      if (j > first) f.get(lo).simd(SimdOp.i64x2Add);
-      f.set(lo);
-      f.get(av).get(dv).simd(SimdOp.i64x2ExtmulHighI32x4U);
-      if (j > first) f.get(hi).simd(SimdOp.i64x2Add);
-      f.set(hi);
+      terms.forEach((term, x) => {
+        const { av, dv } = t[x] as (typeof t)[number];
+        base(term.data);
+        f.i32(4 * (k - j)).op(Op.i32Add).simdMem(SimdOp.v128Load, 0).set(dv);
+        base(term.splats);
+        f.simdMem(SimdOp.v128Load, 16 * j).set(av);
+        accumulate(initial, av, dv);
+        initial = false;
+      });
     }
     block(Math.min(4, kLast - k + 1));
   }
@@ -267,7 +293,7 @@ export function emitProductSimdLoop(f: FunctionBody, n: number, splats: number):
   const acc = f.local(ValType.i64);
   const out = f.local(ValType.i32);
   f.i64(0).set(acc).get(T).set(out);
-  blockSums(f, n, 0, 2 * n - 2, splats, { local: B }, lo, hi, (cols) => {
+  blockSums(f, n, 0, 2 * n - 2, [{ splats: { addr: splats }, data: { local: B } }], lo, hi, (cols) => {
     for (let c = 0; c < cols; c++) {
       f.get(out).get(acc).get(c < 2 ? lo : hi).lane64((c % 2) as 0 | 1).op(Op.i64Add);
       f.tee(acc).i64(MASK).op(Op.i64And).store32(4 * c);
@@ -276,6 +302,40 @@ export function emitProductSimdLoop(f: FunctionBody, n: number, splats: number):
     f.get(out).i32(4 * cols).op(Op.i32Add).set(out);
   });
   f.get(T).get(acc).store32(4 * (2 * n - 1));
+}
+
+/**
+ * Emits T = a1·x + a2·y as 2n normalised limbs (params T, xs, a1, ys, a2), where xs and ys hold
+ * the splats of x and y (see emitSplats): two products summed in the same column accumulators,
+ * one normalisation. For the Miller lines λ·(x/y) + d·(1/y) with a fixed evaluation point.
+ */
+export function emitDot2(f: FunctionBody, n: number): void {
+  const [T, XS, A1, YS, A2] = [0, 1, 2, 3, 4];
+  const lo = f.local(ValType.v128);
+  const hi = f.local(ValType.v128);
+  const acc = f.local(ValType.i64);
+  const out = f.local(ValType.i32);
+  f.i64(0).set(acc).get(T).set(out);
+  const terms: BlockTerm[] = [
+    { splats: { local: XS }, data: { local: A1 } },
+    { splats: { local: YS }, data: { local: A2 } },
+  ];
+  blockSums(f, n, 0, 2 * n - 2, terms, lo, hi, (cols) => {
+    for (let c = 0; c < cols; c++) {
+      f.get(out).get(acc).get(c < 2 ? lo : hi).lane64((c % 2) as 0 | 1).op(Op.i64Add);
+      f.tee(acc).i64(MASK).op(Op.i64And).store32(4 * c);
+      f.get(acc).i64(BITS).op(Op.i64ShrU).set(acc);
+    }
+    f.get(out).i32(4 * cols).op(Op.i32Add).set(out);
+  });
+  f.get(T).get(acc).store32(4 * (2 * n - 1));
+}
+
+/** Emits splats(dst, a): the n limbs of a as 16-octet splats at dst. */
+export function emitSplats(f: FunctionBody, n: number): void {
+  for (let i = 0; i < n; i++) {
+    f.get(0).get(1).load32(4 * i).op(Op.i32WrapI64).simd(SimdOp.i32x4Splat).simdMem(SimdOp.v128Store, 16 * i);
+  }
 }
 
 /** Emits T = A ± B (+ offset) limb by limb over 2n limbs, no carries. Params T, A, B. */

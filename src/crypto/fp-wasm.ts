@@ -40,6 +40,8 @@ import {
   MASK,
   PAD_BYTES,
   emitAddSub,
+  emitDot2,
+  emitSplats,
   emitProduct,
   emitProductSimdLoop,
   emitRedc,
@@ -80,6 +82,10 @@ export interface FieldExports {
   addWide(t: number, a: number, b: number): void;
   /** T = A - B + 4p², limb by limb (wide values; the offset keeps the sum non-negative) */
   subWide(t: number, a: number, b: number): void;
+  /** T = a1·x + a2·y as 2n limbs, with the splats of x and y at xs and ys (see splats) */
+  dot2(t: number, xs: number, a1: number, ys: number, a2: number): void;
+  /** the n limbs of a as 16-octet splats at dst (n·16 octets, see allocSplats) */
+  splats(dst: number, a: number): void;
 }
 
 /** Indices of the field's functions in the module, for extensions that call them. */
@@ -93,6 +99,8 @@ export interface FieldCode {
   readonly sub: number;
   readonly addWide: number;
   readonly subWide: number;
+  readonly dot2: number;
+  readonly splats: number;
 }
 
 /** What an extension of the module may use while it is generated. */
@@ -179,6 +187,10 @@ export class WasmField {
     emitWideAddSub(addWide.body, n, undefined);
     const subWide = w.addFunction('subWide', [i32, i32, i32]);
     emitWideAddSub(subWide.body, n, limbsOf(4n * p * p, 2 * n));
+    const dot2 = w.addFunction('dot2', [i32, i32, i32, i32, i32]);
+    emitDot2(dot2.body, n);
+    const splatsFn = w.addFunction('splats', [i32, i32]);
+    emitSplats(splatsFn.body, n);
     let next = mSplats + 16 * n + PAD_BYTES;
     const layout: FieldLayout = {
       size: this.size,
@@ -199,6 +211,8 @@ export class WasmField {
       sub: sub.index,
       addWide: addWide.index,
       subWide: subWide.index,
+      dot2: dot2.index,
+      splats: splatsFn.index,
     }, layout);
     const instance = new wasmApi.Instance(new wasmApi.Module(w.encode()));
     this.exports = instance.exports;
@@ -241,6 +255,11 @@ export class WasmField {
     const list = this.#freeBlocks.get(count);
     if (list === undefined) this.#freeBlocks.set(count, [addr]);
     else list.push(addr);
+  }
+
+  /** Reserves room for the splats of an element (see `splats`, `dot2`). */
+  allocSplats(): number {
+    return this.#reserve(16 * this.n + PAD_BYTES);
   }
 
   /** Reserves a wide value (2n limbs, for mulWide / redc). */

@@ -53,13 +53,11 @@ export function emitMillerFunctions(w: ModuleWriter, code: FieldCode, size: numb
   const i32 = ValType.i32;
   const s1 = r.s0 + size;
 
-  // line(dst, line, xq, yi): dst = λ·xq + d·yi
+  // line(dst, line, xs, ys): dst = λ·xq + d·yi, with the splats of xq and yi at xs and ys
   const line = w.addFunction(undefined, [i32, i32, i32, i32]);
   {
     const f = line.body;
-    call(f, code.mulWide, r.w1, { l: 1 }, { l: 2 });
-    call(f, code.mulWide, r.w2, { l: 1, plus: size }, { l: 3 });
-    call(f, code.addWide, r.w1, r.w1, r.w2);
+    call(f, code.dot2, r.w1, { l: 2 }, { l: 1 }, { l: 3 }, { l: 1, plus: size });
     call(f, code.redc, { l: 0 }, r.w1);
   }
   // square(v): s = v^2
@@ -117,16 +115,16 @@ export function emitMillerFunctions(w: ModuleWriter, code: FieldCode, size: numb
     f.get(steps).i32(1).op(Op.i32Sub).tee(steps).br(0, true);
     f.op(Op.end);
   };
-  // miller(v, lines, xq, yi, flags, steps)
+  // miller(v, lines, xs, ys, flags, steps)
   {
     const f = w.addFunction('miller', [i32, i32, i32, i32, i32, i32]).body;
-    const [V, L, XQ, YI, FL, N] = [0, 1, 2, 3, 4, 5];
+    const [V, L, XS, YS, FL, N] = [0, 1, 2, 3, 4, 5];
     f.begin(Op.loop);
-    call(f, line.index, r.a, { l: L }, { l: XQ }, { l: YI });
+    call(f, line.index, r.a, { l: L }, { l: XS }, { l: YS });
     f.get(L).i32(2 * size).op(Op.i32Add).set(L);
     call(f, square.index, { l: V });
     f.get(FL).load8(0).begin(Op.if);
-    call(f, line.index, r.a2, { l: L }, { l: XQ }, { l: YI });
+    call(f, line.index, r.a2, { l: L }, { l: XS }, { l: YS });
     f.get(L).i32(2 * size).op(Op.i32Add).set(L);
     call(f, timesTwoLines.index, { l: V }, r.s0);
     f.op(Op.else);
@@ -134,13 +132,13 @@ export function emitMillerFunctions(w: ModuleWriter, code: FieldCode, size: numb
     f.op(Op.end);
     loopEnd(f, FL, N);
   }
-  // miller2(v, lines1, xq1, yi1, lines2, xq2, yi2, flags, steps)
+  // miller2(v, lines1, xs1, ys1, lines2, xs2, ys2, flags, steps)
   {
     const f = w.addFunction('miller2', [i32, i32, i32, i32, i32, i32, i32, i32, i32]).body;
-    const [V, L1, X1, Y1, L2, X2, Y2, FL, N] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    const [V, L1, XS1, YS1, L2, XS2, YS2, FL, N] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
     const lines = (): void => {
-      call(f, line.index, r.a, { l: L1 }, { l: X1 }, { l: Y1 });
-      call(f, line.index, r.a2, { l: L2 }, { l: X2 }, { l: Y2 });
+      call(f, line.index, r.a, { l: L1 }, { l: XS1 }, { l: YS1 });
+      call(f, line.index, r.a2, { l: L2 }, { l: XS2 }, { l: YS2 });
       f.get(L1).i32(2 * size).op(Op.i32Add).set(L1);
       f.get(L2).i32(2 * size).op(Op.i32Add).set(L2);
     };

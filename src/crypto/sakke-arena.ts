@@ -2,10 +2,11 @@
  * SAKKE's field F_p (RFC 6509 parameter set 1) in a generated WebAssembly module (fp-wasm.ts),
  * extended with the Miller loops of sakke-pairing.ts, so that a whole loop runs in the module:
  *
- *   miller(v, lines, xq, yi, flags, steps)
+ *   miller(v, lines, xs, ys, flags, steps)
  *       v <- v^2 · (A + i), and at an addition step v <- v^2 · (A + i)(A' + i), over the
- *       precomputed lines at `lines` (λ, d per line), A = λ·xq + d·yi (RFC 6508 §3.2)
- *   miller2(v, lines1, xq1, yi1, lines2, xq2, yi2, flags, steps)
+ *       precomputed lines at `lines` (λ, d per line), A = λ·xq + d·yi (RFC 6508 §3.2), with the
+ *       splats of xq and yi (fp-wasm.ts `splats`) at xs and ys
+ *   miller2(v, lines1, xs1, ys1, lines2, xs2, ys2, flags, steps)
  *       the product of two such Miller values, sharing the squarings
  *
  * with v = v0 + v1·i two elements at `v`, and `flags` one octet per step (1: addition step).
@@ -66,15 +67,15 @@ export interface SakkeLoops {
   gather(dst: number, src: number, neg: number): void;
   pairPrep(pts: number, count: number, dens: number, prefix: number): void;
   pairFinish(pts: number, out: number, count: number, dens: number, prefix: number, inv: number): void;
-  miller(v: number, lines: number, xq: number, yi: number, flags: number, steps: number): void;
+  miller(v: number, lines: number, xs: number, ys: number, flags: number, steps: number): void;
   miller2(
     v: number,
     lines1: number,
-    xq1: number,
-    yi1: number,
+    xs1: number,
+    ys1: number,
     lines2: number,
-    xq2: number,
-    yi2: number,
+    xs2: number,
+    ys2: number,
     flags: number,
     steps: number,
   ): void;

@@ -30,6 +30,11 @@ class LineStore {
   readonly yi1: number;
   readonly xq2: number;
   readonly yi2: number;
+  /** Splats of the evaluation points' x/y and 1/y (fp-wasm.ts `splats`). */
+  readonly xs1: number;
+  readonly ys1: number;
+  readonly xs2: number;
+  readonly ys2: number;
   readonly #slots = new WeakMap<MillerLines, Slot>();
   readonly #registry = new FinalizationRegistry<Slot>((slot) => this.#release(slot));
 
@@ -41,6 +46,10 @@ class LineStore {
     this.yi1 = F.alloc();
     this.xq2 = F.alloc();
     this.yi2 = F.alloc();
+    this.xs1 = F.allocSplats();
+    this.ys1 = F.allocSplats();
+    this.xs2 = F.allocSplats();
+    this.ys2 = F.allocSplats();
   }
 
   /** The slot holding `lines`, copied in on first use. */
@@ -78,10 +87,13 @@ class LineStore {
     this.arena.F.freeBlock(slot.base, 2 * LINES_PER_SET);
   }
 
-  /** Writes an evaluation point's x/y and 1/y. */
-  point(e: EvaluationPoint, xr: number, yr: number): void {
-    this.arena.F.write(yr, e.yi);
-    this.arena.F.write(xr, e.xq);
+  /** Writes an evaluation point's x/y and 1/y, and their splats. */
+  point(e: EvaluationPoint, xr: number, yr: number, xs: number, ys: number): void {
+    const F = this.arena.F;
+    F.write(yr, e.yi);
+    F.write(xr, e.xq);
+    F.fn.splats(xs, xr);
+    F.fn.splats(ys, yr);
   }
 
   start(): void {
@@ -122,9 +134,9 @@ const lineStore = (): LineStore => (store ??= new LineStore());
 export function millerValueWasm(lines: MillerLines, pt: AffinePoint): Fp2 {
   const s = lineStore();
   const slot = s.slotOf(lines);
-  s.point(evaluationPoints([pt])[0] as EvaluationPoint, s.xq1, s.yi1);
+  s.point(evaluationPoints([pt])[0] as EvaluationPoint, s.xq1, s.yi1, s.xs1, s.ys1);
   s.start();
-  s.arena.loops.miller(s.v, slot.base, s.xq1, s.yi1, s.arena.flags, MILLER_FLAGS.length);
+  s.arena.loops.miller(s.v, slot.base, s.xs1, s.ys1, s.arena.flags, MILLER_FLAGS.length);
   return s.result();
 }
 
@@ -142,9 +154,9 @@ export function millerValueProductWasm(
   const s1 = s.slotOf(l1);
   const s2 = s.slotOf(l2);
   const [e1, e2] = evaluationPoints([q1, q2]) as [EvaluationPoint, EvaluationPoint];
-  s.point(e1, s.xq1, s.yi1);
-  s.point(e2, s.xq2, s.yi2);
+  s.point(e1, s.xq1, s.yi1, s.xs1, s.ys1);
+  s.point(e2, s.xq2, s.yi2, s.xs2, s.ys2);
   s.start();
-  s.arena.loops.miller2(s.v, s1.base, s.xq1, s.yi1, s2.base, s.xq2, s.yi2, s.arena.flags, MILLER_FLAGS.length);
+  s.arena.loops.miller2(s.v, s1.base, s.xs1, s.ys1, s2.base, s.xs2, s.ys2, s.arena.flags, MILLER_FLAGS.length);
   return s.result();
 }

@@ -76,6 +76,24 @@ for (const [name, p] of Object.entries(PRIMES)) {
     );
   });
 
+  test(`fp-wasm ${name}: dot2 (two products in one accumulation, splats of x and y) equals BigInt`, () => {
+    const [xs, ys] = [F.allocSplats(), F.allocSplats()];
+    fc.assert(
+      fc.property(elementOf(p), elementOf(p), elementOf(p), elementOf(p), (x, y, u, v) => {
+        F.write(a, x);
+        F.write(b, y);
+        F.fn.splats(xs, a);
+        F.fn.splats(ys, b);
+        F.write(c, u);
+        F.write(r, v);
+        F.fn.dot2(w1, xs, c, ys, r);
+        F.fn.redc(a, w1);
+        assert.equal(F.read(a), mod(u * x + v * y));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   test(`fp-wasm ${name}: a long chain stays in range and equal to BigInt`, () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(5), fc.nat(2), fc.nat(2)), { minLength: 50, maxLength: 300 }), elementOf(p), elementOf(p), (ops, x0, y0) => {
