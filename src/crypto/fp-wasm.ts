@@ -1,6 +1,6 @@
 /**
  * Arithmetic modulo a large odd prime p in WebAssembly, generated for p at run time (limbs of p
- * as immediates, fully unrolled). Montgomery form with R = 2^(28·n): n limbs of 28 bits, so a
+ * as immediates; scalar parts unrolled, vector parts as compact loops). Montgomery form with R = 2^(28·n): n limbs of 28 bits, so a
  * column of up to 64 products of limbs (< 2^56 each) sums in one i64 without carry handling.
  *
  *   mulWide  a·b as 2n limbs: 128-bit vectors, i64x2.extmul of 32-bit lanes, output columns in
@@ -11,12 +11,15 @@
  *            columns 0..n-1 choose the m_i in scalar code, columns n..2n-2 are vector sums
  *            (loops, like mulWide)
  *   mul, sqr mulWide / sqrWide then redc;   add, sub  mod 2p;   addWide, subWide  on 2n limbs
+ *   dot2     a1·x + a2·y as 2n limbs in one vector accumulation, from the splats of x and y
  *
  * Splitting products from reductions lets callers reduce a sum of products once (lazy
  * reduction: λ·x + d·y is two products and one reduction). For SAKKE's 1024-bit field
  * (RFC 6508 §2.1, RFC 6509 parameter set 1, n = 37) this replaces BigInt products and
- * remainders; measured here (2.6 GHz EPYC, Node 20): mulWide 0.26 µs, redc 0.39 µs, a BigInt
- * product and remainder 1.1-1.4 µs.
+ * remainders; measured here (2.6 GHz EPYC, Node 20): mul (mulWide + redc) 0.68-0.70 µs, mulWide
+ * 0.32, redc 0.37-0.39, a BigInt product and remainder 1.1-1.4 µs. Code size matters as much as
+ * instruction counts: with the products unrolled (23 KB) a mul took 0.79-0.83 µs, as mulWide and
+ * redc no longer fitted the instruction cache together.
  *
  * Hand-written because no maintained npm package offers fast modular arithmetic for an
  * arbitrary 1024-bit prime: BigInt allocates per operation and has no Montgomery form, and the
