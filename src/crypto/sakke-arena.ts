@@ -21,7 +21,7 @@
  */
 import { WasmField, type FieldCode, type FieldLayout } from './fp-wasm.js';
 import type { ModuleWriter } from './wasm-emitter.js';
-import { emitMillerFunctions, emitPointFunctions, type Registers } from './sakke-arena-code.js';
+import { emitLineFunctions, emitMillerFunctions, emitPointFunctions, type Registers } from './sakke-arena-code.js';
 import { naf } from './sakke-pairing.js';
 import { SakkeParamSet1 } from './sakke-params.js';
 
@@ -29,6 +29,8 @@ const { p, q } = SakkeParamSet1;
 
 /** Addition steps of the Miller loop over the NAF of q - 1, one flag per step (sakke-pairing.ts). */
 export const MILLER_FLAGS: Uint8Array = Uint8Array.from(naf(q - 1n).slice(1), (d) => (d === 0 ? 0 : 1));
+/** The signs of the addition steps' digits, one octet per step (1: the digit is -1). */
+export const MILLER_SIGNS: Uint8Array = Uint8Array.from(naf(q - 1n).slice(1), (d) => (d < 0 ? 1 : 0));
 /** Lines per line set: a doubling line per step and an addition line per addition step. */
 export const LINES_PER_SET = MILLER_FLAGS.length + MILLER_FLAGS.reduce((s, v) => s + v, 0);
 
@@ -51,11 +53,12 @@ function extend(w: ModuleWriter, code: FieldCode, layout: FieldLayout, regsOut: 
     w3: wide(),
     w4: wide(),
     flags: layout.reserve(MILLER_FLAGS.length),
+    signs: layout.reserve(MILLER_SIGNS.length),
     e: Array.from({ length: 9 }, el),
   };
   regsOut(r);
   emitMillerFunctions(w, code, size, r);
-  emitPointFunctions(w, code, size, r);
+  emitLineFunctions(w, code, size, r, emitPointFunctions(w, code, size, r));
 }
 
 /** The exports the SAKKE extension adds. */
@@ -64,6 +67,10 @@ export interface SakkeLoops {
   madd(j: number, a: number, neg: number): void;
   set(j: number, a: number, neg: number): void;
   mulNorm(v: number, t: number): void;
+  chain(j: number, k: number, rec: number, flags: number, signs: number, steps: number): void;
+  invPrep(vals: number, stride: number, count: number, prefix: number): void;
+  invFinish(vals: number, stride: number, count: number, prefix: number, inv: number): void;
+  linesOut(rec: number, out: number, count: number): void;
   gather(dst: number, src: number, neg: number): void;
   pairPrep(pts: number, count: number, dens: number, prefix: number): void;
   pairFinish(pts: number, out: number, count: number, dens: number, prefix: number, inv: number): void;
@@ -86,6 +93,7 @@ export class SakkeArena {
   readonly F: WasmField;
   readonly loops: SakkeLoops;
   readonly flags: number;
+  readonly signs: number;
 
   constructor() {
     let regs: Registers | undefined;
@@ -94,7 +102,9 @@ export class SakkeArena {
     this.loops = this.F.exports as unknown as SakkeLoops;
     this.F.write(regs.one, 1n);
     new Uint8Array(this.F.memory.buffer, regs.flags, MILLER_FLAGS.length).set(MILLER_FLAGS);
+    new Uint8Array(this.F.memory.buffer, regs.signs, MILLER_SIGNS.length).set(MILLER_SIGNS);
     this.flags = regs.flags;
+    this.signs = regs.signs;
   }
 }
 

@@ -9,7 +9,7 @@
  *
  * Not constant-time (see fp-wasm.ts and sakke.ts).
  */
-import { batchInvert, mod } from './fp.js';
+import { batchInvert, invMod, mod } from './fp.js';
 import type { AffinePoint, JacobianPoint } from './sakke-curve.js';
 import type { Fp2, MillerLines } from './sakke-pairing.js';
 import { LINES_PER_SET, MILLER_FLAGS, sakkeArena, type SakkeArena } from './sakke-arena.js';
@@ -20,6 +20,19 @@ const { p } = SakkeParamSet1;
 interface Slot {
   readonly base: number;
   released: boolean;
+}
+
+/**
+ * Miller lines made in the module (`precomputeLinesWasm`): the same λ, d per line as
+ * sakke-pairing.ts's `precomputeLines`, held only in a slot of the module's memory, released
+ * and zeroed when this object is collected.
+ */
+export class WasmMillerLines {
+  readonly slot: Slot;
+  /** @internal use precomputeLinesWasm */
+  constructor(slot: Slot) {
+    this.slot = slot;
+  }
 }
 
 /** Line slots and the evaluation registers, over the process's SAKKE arena. */
@@ -53,7 +66,8 @@ class LineStore {
   }
 
   /** The slot holding `lines`, copied in on first use. */
-  slotOf(lines: MillerLines): Slot {
+  slotOf(lines: MillerLines | WasmMillerLines): Slot {
+    if (lines instanceof WasmMillerLines) return lines.slot;
     const known = this.#slots.get(lines);
     if (known !== undefined) return known;
     const { lamD, dD, lamA, dA, addition } = lines;
@@ -79,6 +93,11 @@ class LineStore {
     this.#slots.set(lines, slot);
     this.#registry.register(lines, slot);
     return slot;
+  }
+
+  /** Registers a slot filled in place, to be released with its owner. */
+  adopt(owner: object, slot: Slot): void {
+    this.#registry.register(owner, slot);
   }
 
   #release(slot: Slot): void {
@@ -128,10 +147,60 @@ export function evaluationPoints(pts: readonly (AffinePoint | JacobianPoint)[]):
 }
 
 let store: LineStore | undefined;
+
+let lineScratch: { rec: number; prefix: number; inv: number; j: number; k: number } | undefined;
+
+/**
+ * The Miller lines of K over the NAF of q - 1, computed in the module: the point chain in
+ * Jacobian coordinates recording each line's slope as a fraction and the point it passes
+ * through, then two batched inversions (the denominators, the Z coordinates), then λ and
+ * d = λ·x - y per line, written straight into a slot. Throws RangeError when K is not of order
+ * q ([q-1]K must be -K, and no line may be vertical), as `precomputeLines` does.
+ */
+export function precomputeLinesWasm(k: AffinePoint): WasmMillerLines {
+  const s = lineStore();
+  const { F, loops } = s.arena;
+  const size = F.size;
+  lineScratch ??= {
+    rec: F.alloc(5 * LINES_PER_SET),
+    prefix: F.alloc(LINES_PER_SET),
+    inv: F.alloc(),
+    j: F.alloc(3),
+    k: F.alloc(2),
+  };
+  const { rec, prefix, inv, j } = lineScratch;
+  F.write(lineScratch.k, k.x);
+  F.write(lineScratch.k + size, k.y);
+  F.write(j, k.x);
+  F.write(j + size, k.y);
+  F.write(j + 2 * size, 1n);
+  loops.chain(j, lineScratch.k, rec, s.arena.flags, s.arena.signs, MILLER_FLAGS.length);
+  // [q-1]K = -K exactly when [q]K is infinity.
+  const z = F.read(j + 2 * size);
+  const z2 = (z * z) % p;
+  if (z === 0n || mod(F.read(j) - k.x * z2, p) !== 0n || mod(F.read(j + size) + ((k.y * z2) % p) * z, p) !== 0n) {
+    throw new RangeError('point is not of order q');
+  }
+  // Invert every denominator (offset 1) and every Z (offset 4) of the records.
+  for (const offset of [size, 4 * size]) {
+    loops.invPrep(rec + offset, 5 * size, LINES_PER_SET, prefix);
+    const product = F.read(prefix + (LINES_PER_SET - 1) * size);
+    if (product === 0n) throw new RangeError('point is not of order q');
+    F.write(inv, invMod(product, p));
+    loops.invFinish(rec + offset, 5 * size, LINES_PER_SET, prefix, inv);
+  }
+  const slot: Slot = { base: F.allocBlock(2 * LINES_PER_SET), released: false };
+  loops.linesOut(rec, slot.base, LINES_PER_SET);
+  // The records held the lines of K (secret when K is an RSK): clear them.
+  new Uint8Array(F.memory.buffer, rec, 5 * LINES_PER_SET * size).fill(0);
+  const lines = new WasmMillerLines(slot);
+  s.adopt(lines, slot);
+  return lines;
+}
 const lineStore = (): LineStore => (store ??= new LineStore());
 
 /** f_{q,K}(psi(Q)) up to a factor in F_p, as `millerValue` (SAKKE's parameter set only). */
-export function millerValueWasm(lines: MillerLines, pt: AffinePoint): Fp2 {
+export function millerValueWasm(lines: MillerLines | WasmMillerLines, pt: AffinePoint): Fp2 {
   const s = lineStore();
   const slot = s.slotOf(lines);
   s.point(evaluationPoints([pt])[0] as EvaluationPoint, s.xq1, s.yi1, s.xs1, s.ys1);
@@ -145,9 +214,9 @@ export function millerValueWasm(lines: MillerLines, pt: AffinePoint): Fp2 {
  * `millerValueProduct` (SAKKE's parameter set only). Q1 and Q2 may be affine or Jacobian.
  */
 export function millerValueProductWasm(
-  l1: MillerLines,
+  l1: MillerLines | WasmMillerLines,
   q1: AffinePoint | JacobianPoint,
-  l2: MillerLines,
+  l2: MillerLines | WasmMillerLines,
   q2: AffinePoint | JacobianPoint,
 ): Fp2 {
   const s = lineStore();

@@ -38,10 +38,9 @@ import {
   pfpValue,
   precomputeLines,
   type Fp2,
-  type MillerLines,
 } from './sakke-pairing.js';
 import { hashToIntegerRange } from './hash-to-integer-range.js';
-import { millerValueProductWasm, millerValueWasm } from './sakke-pairing-wasm.js';
+import { millerValueProductWasm, millerValueWasm, precomputeLinesWasm, type WasmMillerLines } from './sakke-pairing-wasm.js';
 import { multiplyWasmJacobian, WasmFixedBaseTable } from './sakke-curve-wasm.js';
 import { SakkeParamSet1 } from './sakke-params.js';
 import { WasmFp2PowTable } from './sakke-gt-wasm.js';
@@ -68,7 +67,7 @@ export const SAKKE_SSV_LENGTH = N_BYTES;
 const Q_BITS = q.toString(2).length;
 let baseTable: FixedBaseTable | undefined;
 let kmsTable: WasmFixedBaseTable | undefined;
-let baseLines: MillerLines | undefined;
+let baseLines: WasmMillerLines | undefined;
 let gTable: WasmFp2PowTable | undefined;
 /** [k]P for clients (encapsulation, identity points): 8-bit windows, ~16k points, ~0.5 s to build. */
 const pTable = (): FixedBaseTable => (baseTable ??= new FixedBaseTable(BASE, p, Q_BITS, 8));
@@ -78,7 +77,7 @@ const pTable = (): FixedBaseTable => (baseTable ??= new FixedBaseTable(BASE, p, 
  * KMS-side functions use it.
  */
 const kmsPTable = (): WasmFixedBaseTable => (kmsTable ??= new WasmFixedBaseTable(BASE, Q_BITS, 10));
-const pLines = (): MillerLines => (baseLines ??= precomputeLines(BASE, p, q));
+const pLines = (): WasmMillerLines => (baseLines ??= precomputeLinesWasm(BASE));
 const gPow = (): WasmFp2PowTable => (gTable ??= new WasmFp2PowTable(SakkeParamSet1.g, Q_BITS, 8));
 
 /** Encodes a point as 0x04 || x || y (RFC 6508 §2.1, RFC 6509 §4.2). */
@@ -198,14 +197,14 @@ export class SakkePublicKey {
   readonly #encoded: Uint8Array;
   readonly point: AffinePoint;
   /** The Miller lines of Z (for RSK checks); computing them proves Z has order q. */
-  readonly lines: MillerLines;
+  readonly lines: WasmMillerLines;
   #table: FixedBaseTable | undefined;
 
   constructor(zT: Uint8Array) {
     const clause = 'RFC 6508 §2.2';
     this.point = decodeSakkePoint(zT, 'sakke.pubEncKey', clause);
     try {
-      this.lines = precomputeLines(this.point, p, q);
+      this.lines = precomputeLinesWasm(this.point);
     } catch {
       throw new FormatError(ErrorCode.NOT_IN_SUBGROUP, {
         field: 'sakke.pubEncKey',
@@ -332,11 +331,11 @@ export function validateRsk(kms: SakkePublicKey, id: Uint8Array, rsk: Uint8Array
 export class SakkeRecipient {
   readonly #id: Uint8Array;
   readonly kms: SakkePublicKey;
-  readonly #lines: MillerLines;
+  readonly #lines: WasmMillerLines;
   #own: WasmFixedBaseTable | undefined;
   readonly #identity: AffinePoint;
   /** @internal use prepareRsk */
-  constructor(kms: SakkePublicKey, id: Uint8Array, lines: MillerLines, identity: AffinePoint) {
+  constructor(kms: SakkePublicKey, id: Uint8Array, lines: WasmMillerLines, identity: AffinePoint) {
     this.kms = kms;
     this.#id = id.slice();
     this.#lines = lines;
@@ -382,9 +381,9 @@ export class SakkeRecipient {
 export function prepareRsk(kms: SakkePublicKey, id: Uint8Array, rsk: Uint8Array): SakkeRecipient {
   const clause = 'RFC 6508 §6.1.2';
   const k = decodeSakkePoint(rsk, 'sakke.rsk', clause);
-  let lines: MillerLines;
+  let lines: WasmMillerLines;
   try {
-    lines = precomputeLines(k, p, q);
+    lines = precomputeLinesWasm(k);
   } catch {
     throw new CryptoError(ErrorCode.INVALID_KEY, { field: 'sakke.rsk', rule: 'must be a point of order q', clause });
   }

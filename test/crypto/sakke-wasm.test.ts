@@ -18,7 +18,7 @@ import {
   precomputeLines,
   type MillerLines,
 } from '../../src/crypto/sakke-pairing.js';
-import { millerValueProductWasm, millerValueWasm } from '../../src/crypto/sakke-pairing-wasm.js';
+import { millerValueProductWasm, millerValueWasm, precomputeLinesWasm } from '../../src/crypto/sakke-pairing-wasm.js';
 import { multiplyWasm, sumAffineWasm, WasmFixedBaseTable } from '../../src/crypto/sakke-curve-wasm.js';
 import { Fp2PowTable } from '../../src/crypto/sakke-gt.js';
 import { WasmFp2PowTable } from '../../src/crypto/sakke-gt-wasm.js';
@@ -77,6 +77,35 @@ test('sakke-wasm: a Jacobian evaluation point gives the same Miller value as its
     pairingValue(millerValueProductWasm(lp, jac, lp, P)),
     pairingValue(millerValueProductWasm(lp, A, lp, P)),
   );
+});
+
+test('sakke-wasm: lines made in the module give the Miller values of the BigInt lines', () => {
+  fc.assert(
+    fc.property(scalar, scalar, (a, b) => {
+      const K = mulP(a);
+      const Q = mulP(b);
+      const mine = millerValueWasm(precomputeLinesWasm(K), Q);
+      assert.equal(pairingValue(mine), pairingValue(millerValue(precomputeLines(K, p, q), Q, p)));
+    }),
+    { numRuns: 3 },
+  );
+  assert.equal(pairingValue(millerValueWasm(precomputeLinesWasm(P), P)), g, '<P, P> = g');
+});
+
+test('sakke-wasm: lines of a point not of order q are refused, as by the BigInt lines', () => {
+  // A point of E(F_p) outside the order-q subgroup: x with x^3 - 3x a square, y its root
+  // (p = 3 mod 4), not killed by [q].
+  let x = 5n;
+  let pt: AffinePoint | undefined;
+  for (; pt === undefined; x += 1n) {
+    const rhs = (((x * x * x - 3n * x) % p) + p) % p;
+    let y = 1n;
+    for (let e = (p + 1n) / 4n, b = rhs; e > 0n; e >>= 1n, b = (b * b) % p) if (e & 1n) y = (y * b) % p;
+    if ((y * y) % p === rhs && y !== 0n && toAffine(multiply(q, { x, y }, p), p) !== null) pt = { x, y };
+  }
+  assert.throws(() => precomputeLines(pt as AffinePoint, p, q), RangeError);
+  assert.throws(() => precomputeLinesWasm(pt as AffinePoint), RangeError);
+  assert.throws(() => precomputeLinesWasm({ x: 0n, y: 0n }), RangeError, 'order 2');
 });
 
 test('sakke-wasm: lines of another shape are refused', () => {
