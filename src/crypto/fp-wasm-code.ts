@@ -284,24 +284,8 @@ export function blockSums(
  * to `splats`.
  */
 export function emitProductSimdLoop(f: FunctionBody, n: number, splats: number): void {
-  const [T, A, B] = [0, 1, 2];
-  for (let i = 0; i < n; i++) {
-    f.i32(0).get(A).load32(4 * i).op(Op.i32WrapI64).simd(SimdOp.i32x4Splat).simdMem(SimdOp.v128Store, splats + 16 * i);
-  }
-  const lo = f.local(ValType.v128);
-  const hi = f.local(ValType.v128);
-  const acc = f.local(ValType.i64);
-  const out = f.local(ValType.i32);
-  f.i64(0).set(acc).get(T).set(out);
-  blockSums(f, n, 0, 2 * n - 2, [{ splats: { addr: splats }, data: { local: B } }], lo, hi, (cols) => {
-    for (let c = 0; c < cols; c++) {
-      f.get(out).get(acc).get(c < 2 ? lo : hi).lane64((c % 2) as 0 | 1).op(Op.i64Add);
-      f.tee(acc).i64(MASK).op(Op.i64And).store32(4 * c);
-      f.get(acc).i64(BITS).op(Op.i64ShrU).set(acc);
-    }
-    f.get(out).i32(4 * cols).op(Op.i32Add).set(out);
-  });
-  f.get(T).get(acc).store32(4 * (2 * n - 1));
+  splatsOf(f, n, { addr: splats }, 1);
+  wideSum(f, n, [{ splats: { addr: splats }, data: { local: 2 } }]);
 }
 
 /**
@@ -310,16 +294,35 @@ export function emitProductSimdLoop(f: FunctionBody, n: number, splats: number):
  * one normalisation. For the Miller lines λ·(x/y) + d·(1/y) with a fixed evaluation point.
  */
 export function emitDot2(f: FunctionBody, n: number): void {
-  const [T, XS, A1, YS, A2] = [0, 1, 2, 3, 4];
+  wideSum(f, n, [
+    { splats: { local: 1 }, data: { local: 2 } },
+    { splats: { local: 3 }, data: { local: 4 } },
+  ]);
+}
+
+/** Emits splats(dst, a): the n limbs of a as 16-octet splats at dst. */
+export function emitSplats(f: FunctionBody, n: number): void {
+  splatsOf(f, n, { local: 0 }, 1);
+}
+
+/** The n limbs of the element at parameter `src` as splats at `dst`. */
+function splatsOf(f: FunctionBody, n: number, dst: Address, src: number): void {
+  for (let i = 0; i < n; i++) {
+    if ('addr' in dst) f.i32(0);
+    else f.get(dst.local);
+    f.get(src).load32(4 * i).op(Op.i32WrapI64).simd(SimdOp.i32x4Splat);
+    f.simdMem(SimdOp.v128Store, ('addr' in dst ? dst.addr : 0) + 16 * i);
+  }
+}
+
+/** T (parameter 0) = the sum of the terms' products, as 2n normalised limbs (see blockSums). */
+function wideSum(f: FunctionBody, n: number, terms: readonly BlockTerm[]): void {
+  const T = 0;
   const lo = f.local(ValType.v128);
   const hi = f.local(ValType.v128);
   const acc = f.local(ValType.i64);
   const out = f.local(ValType.i32);
   f.i64(0).set(acc).get(T).set(out);
-  const terms: BlockTerm[] = [
-    { splats: { local: XS }, data: { local: A1 } },
-    { splats: { local: YS }, data: { local: A2 } },
-  ];
   blockSums(f, n, 0, 2 * n - 2, terms, lo, hi, (cols) => {
     for (let c = 0; c < cols; c++) {
       f.get(out).get(acc).get(c < 2 ? lo : hi).lane64((c % 2) as 0 | 1).op(Op.i64Add);
@@ -329,13 +332,6 @@ export function emitDot2(f: FunctionBody, n: number): void {
     f.get(out).i32(4 * cols).op(Op.i32Add).set(out);
   });
   f.get(T).get(acc).store32(4 * (2 * n - 1));
-}
-
-/** Emits splats(dst, a): the n limbs of a as 16-octet splats at dst. */
-export function emitSplats(f: FunctionBody, n: number): void {
-  for (let i = 0; i < n; i++) {
-    f.get(0).get(1).load32(4 * i).op(Op.i32WrapI64).simd(SimdOp.i32x4Splat).simdMem(SimdOp.v128Store, 16 * i);
-  }
 }
 
 /** Emits T = A ± B (+ offset) limb by limb over 2n limbs, no carries. Params T, A, B. */

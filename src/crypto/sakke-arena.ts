@@ -21,7 +21,8 @@
  */
 import { WasmField, type FieldCode, type FieldLayout } from './fp-wasm.js';
 import type { ModuleWriter } from './wasm-emitter.js';
-import { emitLineFunctions, emitMillerFunctions, emitPointFunctions, type Registers } from './sakke-arena-code.js';
+import { emitMillerFunctions, emitPointFunctions, type Registers } from './sakke-arena-code.js';
+import { emitLineFunctions } from './sakke-arena-lines.js';
 import { naf } from './sakke-pairing.js';
 import { SakkeParamSet1 } from './sakke-params.js';
 
