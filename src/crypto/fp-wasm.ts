@@ -254,7 +254,7 @@ export class WasmField {
 
   /** Zeroes a block from `allocBlock` and makes it reusable. */
   freeBlock(addr: number, count: number): void {
-    new Uint8Array(this.memory.buffer, addr, count * this.size).fill(0);
+    this.clear(addr, count);
     const list = this.#freeBlocks.get(count);
     if (list === undefined) this.#freeBlocks.set(count, [addr]);
     else list.push(addr);
@@ -268,6 +268,11 @@ export class WasmField {
   /** Reserves a wide value (2n limbs, for mulWide / redc). */
   allocWide(): number {
     return this.#reserve(this.wideSize);
+  }
+
+  /** Zeroes `count` consecutive elements from `addr` (limbs and padding). */
+  clear(addr: number, count: number): void {
+    new Uint8Array(this.memory.buffer, addr, count * this.size).fill(0);
   }
 
   /** Copies the element at `src` to `dst`. */

@@ -120,8 +120,12 @@ class LineStore {
     this.arena.F.write(this.v + this.arena.F.size, 0n);
   }
 
+  /** The Miller value, read out and then cleared (it leads to the SSV mask in a decapsulation). */
   result(): Fp2 {
-    return { a: this.arena.F.read(this.v), b: this.arena.F.read(this.v + this.arena.F.size) };
+    const F = this.arena.F;
+    const out = { a: F.read(this.v), b: F.read(this.v + F.size) };
+    F.clear(this.v, 2);
+    return out;
   }
 }
 
@@ -191,8 +195,12 @@ export function precomputeLinesWasm(k: AffinePoint): WasmMillerLines {
   }
   const slot: Slot = { base: F.allocBlock(2 * LINES_PER_SET), released: false };
   loops.linesOut(rec, slot.base, LINES_PER_SET);
-  // The records held the lines of K (secret when K is an RSK): clear them.
-  new Uint8Array(F.memory.buffer, rec, 5 * LINES_PER_SET * size).fill(0);
+  // The scratch held K, its multiples and its lines (secret when K is an RSK): clear it.
+  F.clear(rec, 5 * LINES_PER_SET);
+  F.clear(prefix, LINES_PER_SET);
+  F.clear(inv, 1);
+  F.clear(j, 3);
+  F.clear(lineScratch.k, 2);
   const lines = new WasmMillerLines(slot);
   s.adopt(lines, slot);
   return lines;
