@@ -7,9 +7,10 @@
  * formulas; they leave Z = 0, and then the exact BigInt `multiply` of sakke-curve.ts gives the
  * result. For a point of order q and 0 < k < q they cannot occur.
  *
- * WasmFixedBaseTable is FixedBaseTable's table (signed windows, one mixed addition per non-zero
- * digit) held in the module's memory, for the fixed points a SAKKE user multiplies often (a
- * cached peer's I_b, the holder's own I_b).
+ * WasmFixedBaseTable is FixedBaseTable's table (signed windows, one table point per non-zero
+ * digit) held in the module's memory, for the fixed points multiplied often (P on the KMS side,
+ * a cached peer's I_b, the holder's own I_b); its terms are summed in levels of affine additions
+ * sharing one inversion, then mixed additions (sumPoints).
  *
  * Not constant-time (see fp-wasm.ts).
  */

@@ -3,9 +3,10 @@
  * generated WebAssembly field of sakke-arena.ts: same lines, same formulas, same results (tests
  * compare them with the BigInt versions); the arithmetic is Montgomery products in the module.
  *
- * A line set is copied into the module's memory on first use, into a slot of its own
- * (LINES_PER_SET lines of two elements). The slot is released, and zeroed (the lines of an RSK
- * are secret), when its MillerLines object is garbage collected.
+ * A line set lives in a slot of its own in the module's memory (LINES_PER_SET lines of two
+ * elements): made there by `precomputeLinesWasm` (what sakke.ts uses), or copied in on first use
+ * from a BigInt MillerLines (tests). The slot is released, and zeroed (the lines of an RSK are
+ * secret), when its owner is garbage collected.
  *
  * Not constant-time (see fp-wasm.ts and sakke.ts).
  */
