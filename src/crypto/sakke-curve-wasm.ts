@@ -141,6 +141,24 @@ export function sumAffineWasm(points: readonly AffinePoint[]): AffinePoint | nul
   }
 }
 
+/**
+ * The sum of table terms (from `WasmFixedBaseTable.terms`, of one or several tables) in affine
+ * form, null for infinity; exact in every case: on an exception the terms are read back and
+ * summed by sakke-curve.ts's sumAffine.
+ */
+export function sumTableTerms(terms: readonly (readonly [number, number])[]): AffinePoint | null {
+  if (terms.length === 0) return null;
+  const { j } = registers();
+  const sum = sumPoints(j, terms);
+  if (sum !== null) return affineOf(sum);
+  const F = sakkeArena().F;
+  const points = terms.map(([addr, neg]) => {
+    const y = F.read(addr + F.size);
+    return { x: F.read(addr), y: neg === 1 ? mod(-y, p) : y };
+  });
+  return sumAffine(points, p);
+}
+
 /** FixedBaseTable's points in the module's memory; [k]B by mixed additions there. */
 export class WasmFixedBaseTable {
   readonly #base: AffinePoint;
@@ -180,6 +198,14 @@ export class WasmFixedBaseTable {
     if (z === 0n) return false;
     const z2 = (z * z) % p;
     return mod(x - pt.x * z2, p) === 0n && mod(y - ((pt.y * z2) % p) * z, p) === 0n;
+  }
+
+  /** The table points whose sum is [k]B, as (address, negated) pairs for `sumTableTerms`. */
+  terms(k: bigint): (readonly [number, number])[] {
+    const step = 2 * sakkeArena().F.size;
+    return signedWindowDigits(k, this.#w, this.#bits).map(
+      ([i, d]) => [this.#addr + (i * this.#perWindow + (d > 0 ? d : -d) - 1) * step, d < 0 ? 1 : 0] as const,
+    );
   }
 
   /** [k]B in Jacobian form (Z = 0 for infinity), for 0 <= k < 2^bits. */

@@ -19,7 +19,7 @@ import {
   type MillerLines,
 } from '../../src/crypto/sakke-pairing.js';
 import { millerValueProductWasm, millerValueWasm, precomputeLinesWasm } from '../../src/crypto/sakke-pairing-wasm.js';
-import { multiplyWasm, sumAffineWasm, WasmFixedBaseTable } from '../../src/crypto/sakke-curve-wasm.js';
+import { multiplyWasm, sumAffineWasm, sumTableTerms, WasmFixedBaseTable } from '../../src/crypto/sakke-curve-wasm.js';
 import { Fp2PowTable } from '../../src/crypto/sakke-gt.js';
 import { WasmFp2PowTable } from '../../src/crypto/sakke-gt-wasm.js';
 
@@ -167,6 +167,15 @@ test('sakke-wasm: the fixed-base table of a point equals the BigInt table', () =
   assert.deepEqual(table.multiplyAffine(q - 1n), { x: B.x, y: p - B.y });
   assert.deepEqual(table.multiplyAffine(1n), B);
   assert.throws(() => table.multiplyAffine(1n << BigInt(Q_BITS)), RangeError);
+  // Terms of several tables summed together (the GMS fan-out), exceptions through the exact path.
+  const other = new WasmFixedBaseTable(P, Q_BITS, 8);
+  const k1 = 0xabcdef1234567n;
+  const k2 = 0x7654321fedcban;
+  assert.deepEqual(sumTableTerms([...table.terms(k1), ...other.terms(k2)]), toAffine(multiply((k1 * 0x5eed_5eed_5eed_5eedn + k2) % q, P, p), p));
+  const [one] = table.terms(1n) as [readonly [number, number]];
+  assert.deepEqual(sumTableTerms([one, one]), mulP(2n * 0x5eed_5eed_5eed_5eedn), 'B + B (equal points)');
+  assert.equal(sumTableTerms([one, [one[0], 1]]), null, 'B - B');
+  assert.equal(sumTableTerms([]), null);
   // The decapsulation's TEST = R comparison, done in Jacobian form.
   const k = 0x1234_5678_9abc_def0_0fed_cba9n;
   const want = big.multiplyAffine(k);
