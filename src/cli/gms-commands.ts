@@ -66,7 +66,7 @@ function withGmsOptions(c: Command): Command {
     .option('--gms-uri <uri>', 'the GMS Server URI (default: from <data-dir>/gms.json)')
     .option('--kms-uri <uri>', 'the KMS of the GMS (default: from <data-dir>/gms.json)')
     .option('--workers <n>', 'fan-out worker threads (0: on the main thread)', '2')
-    .option('--table-window <bits>', 'window of the SAKKE fan-out tables (4-12; 10: ~20 MB and ~2 s to build per table; 12: ~150 MB, ~7 s, ~15 % faster per member)', '10')
+    .option('--table-window <bits>', 'window of the SAKKE fan-out tables (4-12; 10: ~17 MB and ~2 s to build per table; 12: ~56 MB, ~7 s, fewer terms per member)', '10')
     .option('--log-level <level>', 'pino log level (default info for serve, warn otherwise)');
 }
 
