@@ -210,14 +210,9 @@ export class WasmFixedBaseTable {
 
   /** [k]B in Jacobian form (Z = 0 for infinity), for 0 <= k < 2^bits. */
   multiply(k: bigint): JacobianPoint {
-    const digits = signedWindowDigits(k, this.#w, this.#bits);
-    if (digits.length === 0) return INFINITY;
-    const { j } = registers();
-    const step = 2 * sakkeArena().F.size;
-    const terms = digits.map(
-      ([i, d]) => [this.#addr + (i * this.#perWindow + (d > 0 ? d : -d) - 1) * step, d < 0 ? 1 : 0] as const,
-    );
-    const sum = sumPoints(j, terms);
+    const terms = this.terms(k);
+    if (terms.length === 0) return INFINITY;
+    const sum = sumPoints(registers().j, terms);
     // Infinity, or an exceptional addition: the BigInt path is exact for both.
     return sum ?? multiply(k, this.#base, p);
   }
