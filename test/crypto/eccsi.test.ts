@@ -523,3 +523,18 @@ test('a signer whose signature fails is not cached: its valid signatures later t
   assert.throws(() => v.verify(msg, bad, kmsKey.kpak, me), { code: 'ERR_SIGNATURE' });
   assert.throws(() => new EccsiVerifier(Number.NaN), RangeError);
 });
+
+test('signing and pair generation check the PVT and KPAK every time, also after a valid use of the same array', () => {
+  const kms = generateEccsiKmsKey();
+  const id = new TextEncoder().encode('sip:cache@example.org');
+  const pair = generateEccsiPair(kms, id);
+  const key = { ...pair, kpak: kms.kpak, id, pvt: pair.pvt.slice() };
+  signEccsi(new Uint8Array(8), key);
+  // The same array, changed in place to a point off the curve, is refused.
+  key.pvt[64] = (key.pvt[64] as number) ^ 1;
+  assert.throws(() => signEccsi(new Uint8Array(8), key), { code: 'ERR_NOT_ON_CURVE', field: 'eccsi.pvt' });
+  const kpak = kms.kpak.slice();
+  generateEccsiPair({ ksak: kms.ksak, kpak }, id);
+  kpak[64] = (kpak[64] as number) ^ 1;
+  assert.throws(() => generateEccsiPair({ ksak: kms.ksak, kpak }, id), { code: 'ERR_NOT_ON_CURVE', field: 'eccsi.kpak' });
+});
