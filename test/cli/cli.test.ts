@@ -6,11 +6,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   deriveUid,
   extractRsk,
@@ -21,33 +19,13 @@ import {
 } from '../../src/crypto/index.js';
 import { toHex } from '../../src/util/index.js';
 import { onlyCase } from '../fixtures/vectors.js';
+import { mcsec as runMcsec, repoRoot as root, type Run } from '../helpers/cli.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const example = onlyCase('ts33180/f-2-1-2.json');
 const EXAMPLE_UID = example.str('uid');
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `node bin/mcsec.js ...args` in the repository root, optionally feeding stdin. */
-function mcsec(args: readonly string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mcsec.js', ...args], {
-      cwd: root,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
+/** Runs `mcsec ...args` (test/helpers/cli.ts), feeding stdin. */
+const mcsec = (args: readonly string[], stdin?: string): Promise<Run> => runMcsec(args, { stdin });
 
 /** The lines of an output, without the final newline (which must be there). */
 function lines(out: string): string[] {

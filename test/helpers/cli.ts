@@ -15,16 +15,24 @@ export interface Run {
   readonly stderr: string;
 }
 
-/** Runs `mcsec <args>` to completion. */
-export function mcsec(args: readonly string[], o: { readonly env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+/** Runs `mcsec <args>` to completion, with `stdin` (default empty) as its standard input. */
+export function mcsec(
+  args: readonly string[],
+  o: { readonly env?: NodeJS.ProcessEnv; readonly stdin?: string } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mcsec.js', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MCSEC_STORAGE_KEY: '', ...o.env } });
+    const child = spawn(process.execPath, ['bin/mcsec.js', ...args], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, MCSEC_STORAGE_KEY: '', ...o.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(o.stdin ?? '');
   });
 }
 
