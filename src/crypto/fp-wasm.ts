@@ -45,9 +45,9 @@ import {
   emitAddSub,
   emitDot2,
   emitSplats,
-  emitProduct,
   emitProductSimdLoop,
   emitRedc,
+  emitSquare,
   emitWideAddSub,
   limbsOf,
 } from './fp-wasm-code.js';
@@ -175,7 +175,7 @@ export class WasmField {
     const mulWide = w.addFunction('mulWide', [i32, i32, i32]);
     emitProductSimdLoop(mulWide.body, n, splats);
     const sqrWide = w.addFunction('sqrWide', [i32, i32]);
-    emitProduct(sqrWide.body, n, true);
+    emitSquare(sqrWide.body, n);
     const redc = w.addFunction('redc', [i32, i32]);
     emitRedc(redc.body, n, pl, pinv, pAddr, mSplats);
     const mul = w.addFunction('mul', [i32, i32, i32]);

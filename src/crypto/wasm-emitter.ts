@@ -22,19 +22,15 @@ export const Op = {
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
-  return: 0x0f,
   call: 0x10,
-  drop: 0x1a,
   select: 0x1b,
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
   i32Load: 0x28,
   i64Load: 0x29,
-  i32Store: 0x36,
   i64Store: 0x37,
   i32Load8U: 0x2d,
-  i32Ne: 0x47,
   i64Load32S: 0x34,
   i64Load32U: 0x35,
   i64Store32: 0x3e,
@@ -42,43 +38,29 @@ export const Op = {
   i64Const: 0x42,
   i32Eqz: 0x45,
   i32LtS: 0x48,
-  i32LtU: 0x49,
   i32GtU: 0x4b,
   i64Eqz: 0x50,
-  i64Ne: 0x52,
-  i64LtS: 0x53,
-  i64LtU: 0x54,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
-  i32And: 0x71,
   i64Add: 0x7c,
   i64Sub: 0x7d,
   i64Mul: 0x7e,
   i64And: 0x83,
-  i64Or: 0x84,
-  i64Xor: 0x85,
   i64Shl: 0x86,
   i64ShrS: 0x87,
   i64ShrU: 0x88,
   i32WrapI64: 0xa7,
-  i64ExtendI32U: 0xad,
 } as const;
 
 /** Vector opcodes, after the 0xfd prefix (§5.4.8). */
 export const SimdOp = {
   v128Load: 0x00,
   v128Store: 0x0b,
-  i8x16Shuffle: 0x0d,
   i32x4Splat: 0x11,
   i64x2Splat: 0x12,
-  i64x2ReplaceLane: 0x1e,
-  v128And: 0x4e,
-  i64x2ShrS: 0xcc,
   i64x2ExtractLane: 0x1d,
   i64x2Add: 0xce,
-  i64x2ExtendLowI32x4S: 0xc7,
-  i64x2ExtendHighI32x4S: 0xc8,
   i64x2ExtmulLowI32x4U: 0xde,
   i64x2ExtmulHighI32x4U: 0xdf,
 } as const;
@@ -165,20 +147,6 @@ export class FunctionBody {
     return this;
   }
 
-  /** i64.load with a constant byte offset from the address on the stack (alignment 8). */
-  load64(offset: number): this {
-    this.#code.push(Op.i64Load, 3);
-    unsignedLeb(offset, this.#code);
-    return this;
-  }
-
-  /** i64.store at a constant byte offset (address and value on the stack). */
-  store64(offset: number): this {
-    this.#code.push(Op.i64Store, 3);
-    unsignedLeb(offset, this.#code);
-    return this;
-  }
-
   /** i64.load32_u (or _s) with a constant byte offset (alignment 4). */
   load32(offset: number, signed = false): this {
     this.#code.push(signed ? Op.i64Load32S : Op.i64Load32U, 2);
@@ -213,22 +181,6 @@ export class FunctionBody {
     unsignedLeb(op, this.#code);
     this.#code.push(0);
     unsignedLeb(offset, this.#code);
-    return this;
-  }
-
-  /** i64x2.replace_lane. */
-  replaceLane64(index: 0 | 1): this {
-    this.#code.push(0xfd);
-    unsignedLeb(SimdOp.i64x2ReplaceLane, this.#code);
-    this.#code.push(index);
-    return this;
-  }
-
-  /** i8x16.shuffle with 16 lane indices into the concatenation of the two operands. */
-  shuffle(lanes: readonly number[]): this {
-    this.#code.push(0xfd);
-    unsignedLeb(SimdOp.i8x16Shuffle, this.#code);
-    for (const l of lanes) this.#code.push(l);
     return this;
   }
 
